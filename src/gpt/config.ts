@@ -136,8 +136,12 @@ export const LIMITS = {
   maxWidth: 4096,
   maxBatchSize: 4096,
   maxSteps: 10_000_000,
-  /** What the model, its gradients, the optimizer state and one step's activations may take. */
-  maxBytes: 2 * 1024 ** 3,
+  /**
+   * What the model, its gradients, the optimizer state and one step's activations may take. The
+   * `small` preset (the GPU showcase) needs about 4.2 GiB by `estimateBytes`; beyond 8 GiB a
+   * browser tab is lost on most machines.
+   */
+  maxBytes: 8 * 1024 ** 3,
 };
 
 type Rule = (v: number) => string | null;

@@ -1,0 +1,158 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Hyperparameters } from '../gpt/config';
+import { mixSeed } from '../gpt/random';
+import { GPT } from '../gpt/model';
+import { AdamW, type MomentArrays } from './adamw';
+import { batchAt, BatchSampler, type Batch, validationStarts } from './data';
+import { learningRateAt } from './schedule';
+
+/** A loss that is NaN or infinite: training stops, the caller restores the last good weights. */
+export class NonFiniteLossError extends Error {
+  readonly step: number;
+  constructor(step: number, value: number) {
+    super(`The loss became ${value} at step ${step}: training stopped. Lower the learning rate, or restore the last checkpoint.`);
+    this.name = 'NonFiniteLossError';
+    this.step = step;
+  }
+}
+
+export interface StepReport {
+  /** Steps completed (1 after the first update). */
+  step: number;
+  trainLoss: number;
+  learningRate: number;
+  gradNorm: number;
+  /** Training tokens per second over the steps since the previous report (evaluation excluded). */
+  tokensPerSecond: number;
+}
+
+export interface TrainerState {
+  step: number;
+  /** The training batch generator's state: where in the random stream of windows we are. */
+  dataPosition: number;
+  moments: MomentArrays;
+}
+
+/**
+ * Runs AdamW steps of `model` on random windows of `train` and measures loss on the fixed
+ * validation batches of `val`. One instance per run; `stop()` ends `run` after the current step.
+ */
+export class Trainer {
+  readonly model: GPT;
+  readonly optimizer: AdamW;
+  readonly hp: Hyperparameters;
+  step = 0;
+  private readonly sampler: BatchSampler;
+  private readonly valBatches: Batch[];
+  private stopRequested = false;
+
+  constructor(model: GPT, data: { train: Int32Array; val: Int32Array }, hp: Hyperparameters) {
+    this.model = model;
+    this.hp = { ...hp };
+    this.optimizer = new AdamW(model.params, hp);
+    this.sampler = new BatchSampler(data.train, hp.batchSize, hp.contextLength, hp.seed);
+    this.valBatches = validationStarts(data.val.length, hp.batchSize, hp.contextLength).map((starts) =>
+      batchAt(data.val, starts, hp.contextLength),
+    );
+  }
+
+  /** Changes the peak learning rate from the next step on (the schedule keeps its shape). */
+  setLearningRate(lr: number): void {
+    this.hp.learningRate = lr;
+    this.hp.minLearningRate = Math.min(this.hp.minLearningRate, lr);
+  }
+
+  /** One optimizer step on `batch`; returns [loss, gradNorm] as scalars the caller must dispose. */
+  trainStep(batch: Batch): [tf.Scalar, tf.Scalar] {
+    const lr = learningRateAt(this.step, this.hp);
+    const seed = mixSeed(this.hp.seed, this.step);
+    const result = tf.tidy(() => {
+      const x = tf.tensor2d(batch.x, [batch.batchSize, batch.contextLength], 'int32');
+      const y = tf.tensor2d(batch.y, [batch.batchSize, batch.contextLength], 'int32');
+      const { value, grads } = tf.variableGrads(
+        () => this.model.loss(x, y, { training: true, dropoutSeed: seed }),
+        [...this.model.params.values()],
+      );
+      const norm = this.optimizer.apply(grads, lr);
+      return [value, norm] as [tf.Scalar, tf.Scalar];
+    });
+    this.step += 1;
+    return result;
+  }
+
+  /**
+   * Trains `steps` steps (or until `stop()`), reporting every `reportEvery` steps. Losses are read
+   * back only at reports, so the device is not made to wait every step.
+   */
+  async run(steps: number, onReport?: (r: StepReport) => void | Promise<void>, reportEvery = 10): Promise<void> {
+    this.stopRequested = false;
+    let pending: [tf.Scalar, tf.Scalar][] = [];
+    let windowStart = performance.now();
+    let windowSteps = 0;
+    const flush = async () => {
+      if (pending.length === 0) return;
+      const [loss, norm] = pending[pending.length - 1];
+      const [lossValue] = await loss.data();
+      const [normValue] = await norm.data();
+      for (const pair of pending) tf.dispose(pair);
+      pending = [];
+      const seconds = (performance.now() - windowStart) / 1000;
+      const report: StepReport = {
+        step: this.step,
+        trainLoss: lossValue,
+        learningRate: learningRateAt(this.step - 1, this.hp),
+        gradNorm: normValue,
+        tokensPerSecond: (windowSteps * this.hp.batchSize * this.hp.contextLength) / seconds,
+      };
+      if (!Number.isFinite(lossValue)) throw new NonFiniteLossError(this.step, lossValue);
+      await onReport?.(report);
+      windowStart = performance.now();
+      windowSteps = 0;
+    };
+    try {
+      for (let i = 0; i < steps && !this.stopRequested; i++) {
+        pending.push(this.trainStep(this.sampler.next()));
+        windowSteps++;
+        if (pending.length >= reportEvery || i === steps - 1) await flush();
+        else if (i % 4 === 3) await new Promise((r) => setTimeout(r, 0)); // let messages in
+      }
+      await flush();
+    } finally {
+      for (const pair of pending) tf.dispose(pair);
+    }
+  }
+
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /** Mean loss over the fixed validation batches. */
+  async evaluate(): Promise<number> {
+    let total = 0;
+    for (const batch of this.valBatches) {
+      const loss = tf.tidy(() =>
+        this.model.loss(
+          tf.tensor2d(batch.x, [batch.batchSize, batch.contextLength], 'int32'),
+          tf.tensor2d(batch.y, [batch.batchSize, batch.contextLength], 'int32'),
+        ),
+      );
+      total += (await loss.data())[0];
+      loss.dispose();
+    }
+    return total / this.valBatches.length;
+  }
+
+  async exportState(): Promise<TrainerState> {
+    return { step: this.step, dataPosition: this.sampler.rng.getState(), moments: await this.optimizer.exportMoments() };
+  }
+
+  importState(state: TrainerState): void {
+    this.optimizer.importMoments(state.moments, state.step);
+    this.sampler.rng.setState(state.dataPosition);
+    this.step = state.step;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
