@@ -28,7 +28,7 @@ export function initParameters(config: ModelConfig, seed: number): Params {
       const std = name.endsWith('c_proj.weight') ? residualStd : 0.02;
       for (let i = 0; i < size; i++) data[i] = rng.normal() * std;
     } // biases stay zero
-    params.set(name, tf.variable(tf.tensor(data, shape, 'float32'), true, name));
+    params.set(name, tf.tidy(() => tf.variable(tf.tensor(data, shape, 'float32'), true)));
   }
   return params;
 }
@@ -40,7 +40,7 @@ export function paramsFromArrays(config: ModelConfig, arrays: Map<string, { shap
     const a = arrays.get(name);
     if (!a) throw new Error(`missing parameter ${name}`);
     if (a.shape.join(',') !== shape.join(',')) throw new Error(`${name} has shape [${a.shape}], expected [${shape}]`);
-    params.set(name, tf.variable(tf.tensor(a.data, shape, 'float32'), true, name));
+    params.set(name, tf.tidy(() => tf.variable(tf.tensor(a.data, shape, 'float32'), true)));
   }
   return params;
 }

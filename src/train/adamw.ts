@@ -31,13 +31,14 @@ export class AdamW {
   ) {
     this.settings = { ...settings };
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false, `m.${name}`));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false, `v.${name}`));
+      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
     }
   }
 
   /**
-   * Clips and applies `grads` with learning rate `lr`; returns the global gradient norm before
+   * Clips and applies `grads` (keyed by tfjs variable name, as `tf.variableGrads` returns them)
+   * with learning rate `lr`; returns the global gradient norm before
    * clipping as a scalar the caller owns (read it rarely: reading waits for the device).
    */
   apply(grads: tf.NamedTensorMap, lr: number): tf.Scalar {
@@ -47,13 +48,18 @@ export class AdamW {
     const bc2 = 1 - beta2 ** this.t;
     return tf.tidy(() => {
       const names = [...this.params.keys()];
-      const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))) as tf.Scalar;
+      const gradOf = (name: string) => {
+        const g = grads[this.params.get(name)!.name];
+        if (!g) throw new Error(`no gradient for ${name}`);
+        return g;
+      };
+      const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(gradOf(n)))))) as tf.Scalar;
       const coef = gradClip > 0 ? tf.minimum(tf.div(gradClip, tf.add(norm, 1e-6)), 1) : tf.scalar(1);
       for (const name of names) {
         const p = this.params.get(name)!;
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
-        const g = tf.mul(grads[name], coef);
+        const g = tf.mul(gradOf(name), coef);
         const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
         const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
         const update = tf.div(tf.div(m1, bc1), tf.add(tf.sqrt(tf.div(v1, bc2)), epsilon));

@@ -17,7 +17,8 @@ export interface GroupCheck {
  * d mixes the analytic gradient's direction with a random one, d = normalise(ĝ + r̂): the signal is
  * large enough to rise above float32 rounding, and a wrong gradient — a flipped sign, a missing
  * term — changes ⟨g, d⟩ while leaving the numerical derivative alone.
- * `tamper` lets a test plant a bug in the analytic gradients before they are compared.
+ * `tamper` lets a test plant a bug in the analytic gradients (keyed by tfjs variable name) before
+ * they are compared.
  */
 export async function gradientCheck(
   model: GPT,
@@ -39,7 +40,7 @@ export async function gradientCheck(
   };
   const results: GroupCheck[] = [];
   for (const [name, p] of model.params) {
-    const g = (await grads[name].data()) as Float32Array;
+    const g = (await grads[p.name].data()) as Float32Array;
     const original = (await p.data()) as Float32Array;
     const gNorm = Math.hypot(...g);
     const r = Float32Array.from(g, () => rng.normal());

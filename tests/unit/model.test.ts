@@ -87,9 +87,10 @@ describe('the GPT on cpu', () => {
     const planted = 'transformer.h.1.mlp.c_fc.weight';
     const checks = await gradientCheck(model, x, y, {
       tamper: (grads) => {
-        const flipped = tf.neg(grads[planted]);
-        grads[planted].dispose();
-        grads[planted] = flipped;
+        const key = model.params.get(planted)!.name;
+        const flipped = tf.neg(grads[key]);
+        grads[key].dispose();
+        grads[key] = flipped;
       },
     });
     const failing = checks.filter((c) => c.relativeError > 2e-2).map((c) => c.name);
@@ -139,6 +140,17 @@ describe('the GPT on cpu', () => {
     expect(tf.memory().numBytes).toBe(bytes10);
     trainer.dispose();
     model.dispose();
+  });
+
+  it('frees every tensor when a model and its trainer are disposed', async () => {
+    const before = tf.memory().numTensors;
+    const model = GPT.create(modelConfigOf(hp), 3);
+    const data = Int32Array.from({ length: 3000 }, (_, i) => (i * 7) % 20);
+    const trainer = new Trainer(model, { train: data, val: data.subarray(0, 600) }, hp);
+    await trainer.run(2);
+    trainer.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('samples reproducibly with a seed', async () => {
