@@ -53,7 +53,10 @@ export class AdamW {
         if (!g) throw new Error(`no gradient for ${name}`);
         return g;
       };
-      const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(gradOf(n)))))) as tf.Scalar;
+      // Summed pairwise, not with tf.addN: webgpu's AddN binds every input to one shader, and past
+      // 8 inputs that exceeds WebGPU's default limit of storage buffers per stage.
+      const squares = names.map((n) => tf.sum(tf.square(gradOf(n))));
+      const norm = tf.sqrt(squares.reduce((a, b) => tf.add(a, b))) as tf.Scalar;
       const coef = gradClip > 0 ? tf.minimum(tf.div(gradClip, tf.add(norm, 1e-6)), 1) : tf.scalar(1);
       for (const name of names) {
         const p = this.params.get(name)!;
