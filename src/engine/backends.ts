@@ -1,0 +1,238 @@
+/**
+ * Which tfjs backends this machine can run, and switching to one.
+ *
+ * Runs unchanged in a page, in the engine worker and in Node (tests, scripts): no `node:` imports,
+ * and every backend but `cpu` is imported lazily, on first use. Where the WASM binaries are found
+ * differs by host, so the host says so once through `configureWasmPaths` (see
+ * `wasm-paths.vite.ts` for the site, `scripts/lib/node-backends.ts` for Node).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+/** Fastest first: the order in which the engine tries them. */
+export const BACKEND_NAMES: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+/** The WebGPU adapter the browser (or Dawn, in Node) would hand tfjs. */
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A software or otherwise limited adapter (SwiftShader, WARP): correct but slow. */
+  isFallbackAdapter: boolean;
+}
+
+export interface BackendReport {
+  name: BackendName;
+  available: boolean;
+  /** One sentence a reader understands: why it is, or is not, available. */
+  reason: string;
+  /** webgpu only, when an adapter was found. */
+  adapter?: AdapterSummary;
+  /** wasm only: which of its three binaries can run here. */
+  wasm?: { simd: boolean; threads: boolean };
+}
+
+export class BackendError extends Error {
+  readonly backend: BackendName;
+  constructor(backend: BackendName, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BackendError';
+    this.backend = backend;
+  }
+}
+
+/** The three binaries tfjs-backend-wasm picks from, by file name. */
+export type WasmFileMap = Record<
+  'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm',
+  string
+>;
+
+let wasmPaths: string | WasmFileMap | null = null;
+
+/**
+ * Where the WASM binaries live: a folder prefix ending in `/` (a URL, or a file path in Node) or a
+ * URL for each file. Call before the first `useBackend('wasm')`; without it tfjs looks beside its
+ * own script, which works in Node but not in a bundle.
+ */
+export function configureWasmPaths(prefixOrMap: string | WasmFileMap): void {
+  wasmPaths = prefixOrMap;
+}
+
+const isNode = typeof process !== 'undefined' && process.versions?.node != null;
+
+/** Reports on every backend, fastest first. Creates no tfjs backend and allocates no tensor. */
+export async function probeBackends(): Promise<BackendReport[]> {
+  return Promise.all(BACKEND_NAMES.map(probeBackend));
+}
+
+async function probeBackend(name: BackendName): Promise<BackendReport> {
+  switch (name) {
+    case 'webgpu':
+      return probeWebGPU();
+    case 'webgl':
+      return probeWebGL();
+    case 'wasm':
+      return probeWasm();
+    case 'cpu':
+      return { name, available: true, reason: 'plain JavaScript: always there, and the slowest' };
+  }
+}
+
+async function probeWebGPU(): Promise<BackendReport> {
+  const name = 'webgpu';
+  const gpu = typeof navigator !== 'undefined' ? navigator.gpu : undefined;
+  if (gpu == null) {
+    const reason = isNode
+      ? 'no navigator.gpu in Node.js until installNodeWebGPU() provides one'
+      : 'this browser has no WebGPU (navigator.gpu is missing)';
+    return { name, available: false, reason };
+  }
+  let adapter: GPUAdapter | null;
+  try {
+    // The same request tfjs makes, so the report describes the adapter it will get.
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (err) {
+    return { name, available: false, reason: `asking for a GPU adapter failed: ${messageOf(err)}` };
+  }
+  if (adapter == null) {
+    return { name, available: false, reason: 'WebGPU is present but offered no GPU adapter' };
+  }
+  const summary = summarizeAdapter(adapter);
+  const label = summary.description || [summary.vendor, summary.architecture].filter(Boolean).join(' ');
+  const reason = summary.isFallbackAdapter
+    ? `software fallback adapter (${label || 'unnamed'}): correct but slow`
+    : `GPU adapter ${label || '(unnamed)'}`;
+  return { name, available: true, reason, adapter: summary };
+}
+
+function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
+  // `info` is where the spec keeps it now; older Chrome had `isFallbackAdapter` on the adapter.
+  const info: Partial<GPUAdapterInfo> = adapter.info ?? {};
+  const legacy = adapter as GPUAdapter & { isFallbackAdapter?: boolean };
+  return {
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    device: info.device ?? '',
+    description: info.description ?? '',
+    isFallbackAdapter: info.isFallbackAdapter ?? legacy.isFallbackAdapter ?? false,
+  };
+}
+
+function probeWebGL(): BackendReport {
+  const name = 'webgl';
+  if (isNode) return { name, available: false, reason: 'no WebGL outside a browser' };
+  let canvas: OffscreenCanvas | HTMLCanvasElement;
+  if (typeof OffscreenCanvas !== 'undefined') canvas = new OffscreenCanvas(1, 1);
+  else if (typeof document !== 'undefined') canvas = document.createElement('canvas');
+  else return { name, available: false, reason: 'no canvas to draw with here (no OffscreenCanvas)' };
+  let gl: WebGL2RenderingContext | null;
+  try {
+    gl = canvas.getContext('webgl2') as WebGL2RenderingContext | null;
+  } catch (err) {
+    return { name, available: false, reason: `creating a WebGL2 context failed: ${messageOf(err)}` };
+  }
+  if (gl == null) return { name, available: false, reason: 'this browser gave no WebGL2 context' };
+  let renderer = String(gl.getParameter(gl.RENDERER) ?? '');
+  if (renderer === 'WebKit WebGL') {
+    // Chrome masks the renderer unless asked through this extension; Firefox unmasks it already.
+    const debug = gl.getExtension('WEBGL_debug_renderer_info');
+    if (debug) renderer = String(gl.getParameter(debug.UNMASKED_RENDERER_WEBGL) ?? renderer);
+  }
+  gl.getExtension('WEBGL_lose_context')?.loseContext(); // browsers cap live contexts: free this one
+  const software = /swiftshader|llvmpipe|softpipe|software|basic render/i.test(renderer);
+  const reason =
+    `WebGL2 on ${renderer || 'an unnamed renderer'}` + (software ? ' (software: correct but slow)' : '');
+  return { name, available: true, reason };
+}
+
+/** A one-function module that needs SIMD: `(func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)`. */
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253,
+  98, 11,
+]);
+
+function probeWasm(): BackendReport {
+  const name = 'wasm';
+  if (typeof WebAssembly !== 'object') {
+    return { name, available: false, reason: 'this environment has no WebAssembly' };
+  }
+  const simd = WebAssembly.validate(SIMD_PROBE);
+  // Threads need shared memory, which browsers grant only to cross-origin-isolated pages.
+  const threads = typeof SharedArrayBuffer !== 'undefined' && globalThis.crossOriginIsolated === true;
+  const reason =
+    `WebAssembly ${simd ? 'with' : 'without'} SIMD, ` +
+    (threads ? 'multi-threaded' : 'single-threaded (threads need a cross-origin-isolated page)');
+  return { name, available: true, reason, wasm: { simd, threads } };
+}
+
+/**
+ * Makes `name` the backend every later tfjs call runs on. Imports its package on first use, and
+ * throws a `BackendError` saying why if the backend cannot start; the backend that was active
+ * before is then left active.
+ */
+export async function useBackend(name: BackendName): Promise<void> {
+  const previous = currentBackend();
+  try {
+    await importBackend(name);
+  } catch (err) {
+    if (err instanceof BackendError) throw err;
+    throw new BackendError(name, `Could not load the ${name} backend: ${messageOf(err)}`, { cause: err });
+  }
+  if (tf.findBackendFactory(name) == null) {
+    const report = await probeBackend(name);
+    let why = report.reason;
+    // tfjs-backend-webgpu registers itself only if navigator.gpu exists when it is first imported.
+    if (report.available) {
+      why = 'navigator.gpu appeared only after its package was first imported; provide it earlier';
+    }
+    throw new BackendError(name, `The ${name} backend is not available: ${why}.`);
+  }
+  let ok: boolean;
+  let failure: unknown;
+  try {
+    ok = await tf.setBackend(name);
+    if (ok) await tf.ready();
+  } catch (err) {
+    ok = false;
+    failure = err;
+  }
+  if (ok) return;
+
+  if (previous != null && previous !== name) await tf.setBackend(previous);
+  const report = await probeBackend(name);
+  let why = report.available ? 'its initialization failed' : report.reason;
+  if (failure != null) why = messageOf(failure);
+  const hint = name === 'wasm' ? ' (are the .wasm files where configureWasmPaths says?)' : '';
+  throw new BackendError(name, `Could not start the ${name} backend: ${why}${hint}.`, { cause: failure });
+}
+
+async function importBackend(name: BackendName): Promise<void> {
+  switch (name) {
+    case 'webgpu':
+      await import('@tensorflow/tfjs-backend-webgpu');
+      return;
+    case 'webgl':
+      await import('@tensorflow/tfjs-backend-webgl');
+      return;
+    case 'wasm': {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      // tfjs reads the paths when the backend first starts; once it runs they cannot change.
+      if (wasmPaths != null && tf.engine().registry.wasm == null) wasm.setWasmPaths(wasmPaths);
+      return;
+    }
+    case 'cpu':
+      return; // @tensorflow/tfjs registers it
+  }
+}
+
+/** The backend tfjs runs on now, or null before one has started. Starts none itself. */
+export function currentBackend(): BackendName | null {
+  const name = tf.getBackend() as BackendName | undefined;
+  return name != null && BACKEND_NAMES.includes(name) && tf.engine().registry[name] != null ? name : null;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
