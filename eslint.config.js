@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'out/**', '**/*.py'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'out/**', '.dev/**', '.pretrain/**', '.gl/**', '**/*.py'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

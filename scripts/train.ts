@@ -5,6 +5,7 @@
  * evaluation: {"step","train_loss","val_loss","tokens_per_s","backend"}; without it, a progress bar.
  * --resume FILE continues from a checkpoint and the resume record beside it (FILE with
  * `.resume.safetensors` in place of `.safetensors`), on the same curve as an unbroken run.
+ * --init FILE starts a new run (step 0, fresh optimizer, this command's schedule) from a checkpoint's weights.
  * --until K stops at step K (the schedule still runs to --steps), so a run can be split in two.
  * Ctrl-C saves and stops after the current step.
  */
@@ -26,6 +27,7 @@ const HELP = `Usage: npm run train -- [options]
   --eval-every N      measure validation loss every N steps (default 250)
   --out FILE          write the checkpoint here (and FILE's .resume.safetensors beside it)
   --resume FILE       continue from a checkpoint and its resume record
+  --init FILE         start a new run (step 0, fresh optimizer) from a checkpoint's weights
   --corpus FILE       train on this UTF-8 text file instead of Moby-Dick
   --lr X  --min-lr X  --warmup N  --batch-size N  --weight-decay X  --dropout X
   --layers N  --heads N  --width N  --context-length N
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
         'eval-every': { type: 'string' },
         out: { type: 'string' },
         resume: { type: 'string' },
+        init: { type: 'string' },
         corpus: { type: 'string' },
         lr: { type: 'string' },
         'min-lr': { type: 'string' },
@@ -111,11 +114,17 @@ async function main(): Promise<void> {
 
   const backendLine = await prepareNodeBackend(backend);
   let run: Run;
-  if (f.resume) {
+  if (f.resume && f.init) throw new UsageError('--resume and --init exclude each other');
+  const arch = ['layers', 'heads', 'width', 'contextLength', 'dropout'].filter((k) => k in overrides);
+  if (f.init) {
+    if (!existsSync(f.init)) throw new UsageError(`--init: no file at ${f.init}`);
+    if (arch.length > 0) throw new UsageError(`--init keeps the checkpoint's architecture; drop ${arch.map((k) => '--' + k).join(', ')}`);
+    run = restoreRun(text, new Uint8Array(readFileSync(f.init)), undefined, resolveHyperparameters(presetName, overrides));
+    run.trainer.step = 0;
+  } else if (f.resume) {
     if (!existsSync(f.resume)) throw new UsageError(`--resume: no file at ${f.resume}`);
     const resumePath = resumePathFor(f.resume);
     if (!existsSync(resumePath)) throw new UsageError(`--resume: the resume record ${resumePath} is missing (it is written beside every checkpoint)`);
-    const arch = ['layers', 'heads', 'width', 'contextLength', 'dropout'].filter((k) => k in overrides);
     if (arch.length > 0) throw new UsageError(`--resume keeps the checkpoint's architecture; drop ${arch.map((k) => '--' + k).join(', ')}`);
     run = restoreRun(text, new Uint8Array(readFileSync(f.resume)), new Uint8Array(readFileSync(resumePath)), overrides);
   } else {
