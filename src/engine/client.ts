@@ -1,0 +1,38 @@
+/**
+ * The page's side of the engine: starts the engine worker and wraps it in a typed Comlink proxy.
+ * Imports no tfjs (types only), so the main bundle stays free of it: tfjs and its backends load in
+ * the worker alone.
+ */
+import * as Comlink from 'comlink';
+import type { EngineApi, EngineEvents } from './protocol';
+
+export interface EngineClient {
+  /** Every EngineApi method, returning a promise of its result from the worker. */
+  api: Comlink.Remote<EngineApi>;
+  worker: Worker;
+  /** Stops the worker (and training with it) and releases the proxy. */
+  terminate(): void;
+}
+
+export function createEngine(): EngineClient {
+  const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'gpt-lab-engine' });
+  const api = Comlink.wrap<EngineApi>(worker);
+  return {
+    api,
+    worker,
+    terminate() {
+      api[Comlink.releaseProxy]();
+      worker.terminate();
+    },
+  };
+}
+
+/** The page's event callbacks, passed to `api.start` so the worker can call them back. */
+export function eventsProxy(events: EngineEvents): EngineEvents {
+  return Comlink.proxy(events);
+}
+
+/** Hands `bytes` to the worker without copying (the page's copy becomes empty). */
+export function transferBytes(bytes: Uint8Array): Uint8Array {
+  return Comlink.transfer(bytes, [bytes.buffer]);
+}
