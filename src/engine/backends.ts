@@ -159,11 +159,10 @@ function probeWasm(): BackendReport {
     return { name, available: false, reason: 'this environment has no WebAssembly' };
   }
   const simd = WebAssembly.validate(SIMD_PROBE);
-  // Threads need shared memory, which browsers grant only to cross-origin-isolated pages.
+  // Threads need shared memory, which browsers grant only to cross-origin-isolated pages. `threads`
+  // says whether they would be possible here; the backend runs one thread for now (see importBackend).
   const threads = typeof SharedArrayBuffer !== 'undefined' && globalThis.crossOriginIsolated === true;
-  const reason =
-    `WebAssembly ${simd ? 'with' : 'without'} SIMD, ` +
-    (threads ? 'multi-threaded' : 'single-threaded (threads need a cross-origin-isolated page)');
+  const reason = `WebAssembly ${simd ? 'with' : 'without'} SIMD, one thread`;
   return { name, available: true, reason, wasm: { simd, threads } };
 }
 
@@ -218,6 +217,11 @@ async function importBackend(name: BackendName): Promise<void> {
       return;
     case 'wasm': {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      // One thread for now. Under cross-origin isolation tfjs picks its threaded binary, whose helper
+      // workers it starts from a script kept as a string; bundled by Vite that script throws
+      // "ReferenceError: e is not defined" and the backend never starts. Threads need their own
+      // build step (the speed issue); until then the single-threaded SIMD binary is used.
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       // tfjs reads the paths when the backend first starts; once it runs they cannot change.
       if (wasmPaths != null && tf.engine().registry.wasm == null) wasm.setWasmPaths(wasmPaths);
       return;
