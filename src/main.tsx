@@ -1,7 +1,9 @@
+import './app/app.css';
+import './ui/ui.css';
+import './app/theme';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App';
-import './app/app.css';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
