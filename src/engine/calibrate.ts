@@ -3,7 +3,7 @@
  * WebGL, or even to WASM, on a small model. Each candidate of the ladder (webgpu → webgl → wasm →
  * cpu) that the probe finds available builds the model's shapes with a batch of 2, takes one
  * warm-up step (shader compilation, first allocations), then times training steps for about
- * `budgetMs`. The host caches the result per device.
+ * `budgetMs` (one step only when the warm-up alone took longer). The host caches the result per device.
  */
 import { DEFAULTS, type Hyperparameters, type ModelConfig } from '../gpt/config';
 import { GPT } from '../gpt/model';
@@ -80,12 +80,17 @@ async function measure(config: ModelConfig, batchSize: number, budgetMs: number)
   const model = GPT.create(config, 1);
   const trainer = new Trainer(model, data, hp);
   try {
+    const warmStart = performance.now();
     await trainer.run(1, undefined, 1); // warm-up: compiles shaders and fills the buffer pools
+    // A warm-up slower than the whole budget (a software GPU, a large model) means one timed step
+    // already says enough; more would keep the reader waiting for minutes.
+    const slow = performance.now() - warmStart > budgetMs;
     // Read the loss back as training does: every step on CPU backends, every few on a GPU.
-    const group = currentBackend() === 'webgpu' || currentBackend() === 'webgl' ? 5 : 1;
+    const gpu = currentBackend() === 'webgpu' || currentBackend() === 'webgl';
+    const group = gpu && !slow ? 5 : 1;
     let steps = 0;
     const start = performance.now();
-    while (steps === 0 || performance.now() - start < budgetMs) {
+    while (steps === 0 || (!slow && performance.now() - start < budgetMs)) {
       await trainer.run(group, undefined, group);
       steps += group;
     }
