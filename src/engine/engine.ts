@@ -636,6 +636,11 @@ export class Engine implements EngineApi {
     const open = run.trainer.step >= run.hp.steps;
     const left = () => (open ? Infinity : run.hp.steps - run.trainer.step);
     let lastSample = performance.now();
+    // Samples must not starve training on a slow device (a software GPU draws a character in a
+    // fraction of a second or more): the first is short, later ones are sized so one takes about a
+    // fifth of the interval, and the next waits at least four times as long as the last one took.
+    let sampleTokens = Math.min(40, this.opts.sampleLength);
+    let sampleCostMs = 0;
     try {
       while (!this.stopping && left() > 0) {
         // Let the page's messages in (pause, a new learning rate): on CPU backends a read-back
@@ -646,15 +651,19 @@ export class Engine implements EngineApi {
         await this.trainChunk(run, Math.min(this.opts.chunkSteps, left()));
         if (this.stopping) break;
         if (crossed(before, run.trainer.step, this.opts.saveEvery)) await this.save(true);
-        if (performance.now() - lastSample >= this.opts.sampleEveryMs) {
+        if (performance.now() - lastSample >= Math.max(this.opts.sampleEveryMs, 4 * sampleCostMs)) {
+          const started = performance.now();
           const s = await this.draw(run, {
             prompt: this.samplePrompt(run),
-            maxTokens: this.opts.sampleLength,
+            maxTokens: sampleTokens,
             temperature: this.sampleTemperature,
             seed: run.trainer.step,
           });
           this.fire('sample', s);
           lastSample = performance.now();
+          sampleCostMs = lastSample - started;
+          const msPerToken = sampleCostMs / sampleTokens;
+          sampleTokens = Math.max(20, Math.min(this.opts.sampleLength, Math.floor(this.opts.sampleEveryMs / 5 / msPerToken)));
         }
       }
       if (!this.stopping) {
