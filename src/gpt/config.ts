@@ -223,15 +223,18 @@ export function validateHyperparameters(h: Partial<Record<keyof Hyperparameters,
     const problem = RULES[key](value);
     if (problem) errors.push({ field: key, message: problem });
   }
-  if (errors.length > 0) return errors;
+  // Checks across fields run wherever the fields involved are each valid, so the reader sees them
+  // together with the other errors rather than one round later.
+  const bad = new Set(errors.map((e) => e.field));
+  const valid = (...keys: (keyof Hyperparameters)[]) => keys.every((k) => !bad.has(k));
   const v = h as Hyperparameters;
-  if (v.width % v.heads !== 0) {
+  if (valid('width', 'heads') && v.width % v.heads !== 0) {
     errors.push({ field: 'width', message: `must divide evenly among ${v.heads} heads (${v.width} / ${v.heads} is not whole)` });
   }
-  if (v.minLearningRate > v.learningRate) {
+  if (valid('minLearningRate', 'learningRate') && v.minLearningRate > v.learningRate) {
     errors.push({ field: 'minLearningRate', message: `must not exceed the learning rate (${v.learningRate})` });
   }
-  if (v.warmupSteps > v.steps) {
+  if (valid('warmupSteps', 'steps') && v.warmupSteps > v.steps) {
     errors.push({ field: 'warmupSteps', message: `must not exceed steps (${v.steps})` });
   }
   if (errors.length > 0) return errors;

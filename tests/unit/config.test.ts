@@ -360,6 +360,16 @@ describe('validateHyperparameters', () => {
     ]);
   });
 
+  it('reports a cross-field problem together with an error on an unrelated field', () => {
+    const errors = validateHyperparameters(valid({ width: 32, heads: 3, learningRate: -1 }));
+    expect(errors).toEqual([
+      { field: 'learningRate', message: 'must be greater than 0' },
+      { field: 'width', message: 'must divide evenly among 3 heads (32 / 3 is not whole)' },
+    ]);
+    // but not one built on a field that is itself invalid
+    expect(validateHyperparameters(valid({ heads: 0, learningRate: -1 })).map((e) => e.field)).toEqual(['heads', 'learningRate']);
+  });
+
   it('does not modify its argument', () => {
     const h = valid({ layers: 0 });
     const copy = { ...h };
