@@ -46,6 +46,9 @@ export function validateCorpus(text: string, contextLength: number): void {
     throw new CorpusError('binary', `This looks like a binary file, not text: ${control} of its characters are control codes.`);
   }
   const distinct = new Set(text).size; // a string iterates by code point: these are the tokens
+  if (distinct < 2) {
+    throw new CorpusError('empty', 'The text repeats a single character: there is nothing to predict. Use text with at least two different characters.');
+  }
   if (distinct > CORPUS_LIMITS.maxVocabulary) {
     throw new CorpusError(
       'vocabulary-too-large',

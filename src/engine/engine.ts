@@ -24,6 +24,7 @@ import {
   type Hyperparameters,
   type ModelConfig,
   type TrainConfig,
+  DEFAULTS,
 } from '../gpt/config';
 import { generate } from '../gpt/sample';
 import { CharTokenizer } from '../gpt/tokenizer';
@@ -240,7 +241,11 @@ export class Engine implements EngineApi {
   applyHyperparameters(hp: Hyperparameters): Promise<{ errors: FieldError[]; status: EngineStatus }> {
     return this.exclusive(async () => {
       const run = this.requireRun();
-      const next: Hyperparameters = { ...hp, vocabSize: run.tokenizer.size };
+      // Only the known fields are read: anything else in the object (a typo, `__proto__`) is dropped,
+      // never copied into the running set.
+      const next = Object.fromEntries(
+        (Object.keys(DEFAULTS) as (keyof Hyperparameters)[]).map((k) => [k, k === 'vocabSize' ? run.tokenizer.size : hp[k]]),
+      ) as unknown as Hyperparameters;
       const errors = validateHyperparameters(next);
       if (errors.length > 0) return { errors, status: this.snapshotStatus() };
       const architectureChanged = MODEL_KEYS.some((k) => next[k] !== run.hp[k]);

@@ -204,12 +204,19 @@ describe('validateCorpus refuses', () => {
     expect(() => validateCorpus(prose(650), 64)).not.toThrow();
   });
 
+  it('refuses a text of one repeated character: nothing to predict', () => {
+    const e = refusal('a'.repeat(5000), 64);
+    expect(e.code).toBe('empty');
+    expect(e.message).toBe('The text repeats a single character: there is nothing to predict. Use text with at least two different characters.');
+  });
+
   it('counts length in code points, not UTF-16 code units (emoji)', () => {
-    // 649 emoji are 1298 code units but only 649 characters
-    const e = refusal('😀'.repeat(649), 64);
+    // 649 emoji are 1298 code units but only 649 characters (two kinds: one alone is refused as such)
+    const emoji = (n: number) => Array.from({ length: n }, (_, i) => (i % 2 ? '😀' : '😁')).join('');
+    const e = refusal(emoji(649), 64);
     expect(e.code).toBe('too-short');
     expect(e.message).toContain('The text has 649 characters;');
-    expect(() => validateCorpus('😀'.repeat(650), 64)).not.toThrow();
+    expect(() => validateCorpus(emoji(650), 64)).not.toThrow();
   });
 
   it.each([1, 2, 7, 32, 64, 128, 256, 1000, 4096])('at contextLength %i the shortest accepted text still splits into a whole validation window', (T) => {
