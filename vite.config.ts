@@ -11,12 +11,53 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+/**
+ * The Content-Security-Policy: the site's own origin only, no inline script, no eval. Sent as a
+ * header (a <meta> policy would not cover the engine's Web Worker, which takes its policy from its
+ * own response). public/_headers carries the same line for static hosts; keep the two in step
+ * (tests/e2e/security.test.ts compares them).
+ */
+export const CONTENT_SECURITY_POLICY = [
+  // Anything not named below: the site's own origin.
+  "default-src 'self'",
+  // Scripts: the bundle's own files. 'wasm-unsafe-eval' lets WebAssembly.instantiate compile the tfjs
+  // wasm backend's .wasm files (fetched from 'self'); it allows no JavaScript eval or new Function.
+  "script-src 'self' 'wasm-unsafe-eval'",
+  // Workers: the engine worker (a same-origin module script) and the Service Worker. No blob: the
+  // wasm backend runs one thread (src/engine/backends.ts); its threaded build would start its
+  // pthread workers from a Blob URL, and turning threads on must add `blob:` here.
+  "worker-src 'self'",
+  // fetch/XHR: the checkpoint, the corpus and the .wasm files, all from the site itself.
+  "connect-src 'self'",
+  // Styles: the bundle's CSS files. No 'unsafe-inline': React's and uPlot's styles are set through
+  // the CSSOM (element.style), which a policy does not govern.
+  "style-src 'self'",
+  // Images: the favicon. (The charts are canvases: drawing needs no img-src.)
+  "img-src 'self'",
+  "font-src 'self'",
+  "manifest-src 'self'",
+  // No plugins, no <base> rewriting, forms post only to the site, and no page may frame the site.
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * `vite dev` only: the dev server injects an inline script (React Fast Refresh's preamble) and
+ * serves CSS as <style> elements, so scripts and styles may be inline there. Never sent by a build.
+ */
+const DEV_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "script-src 'self' 'wasm-unsafe-eval' 'unsafe-inline'",
+).replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
+
 // `base: './'` keeps every asset URL relative, so the built folder works under any base path.
 export default defineConfig({
   base: './',
   plugins: [react()],
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true },
-  server: { headers: isolation },
-  preview: { headers: isolation },
+  server: { headers: { ...isolation, 'Content-Security-Policy': DEV_CONTENT_SECURITY_POLICY } },
+  preview: { headers: { ...isolation, 'Content-Security-Policy': CONTENT_SECURITY_POLICY } },
 });
