@@ -7,14 +7,13 @@
  *   {"name":"train_step","path":"reference","backend","env":"node","threads","config","tokens_per_s",
  *    "gflops","ceiling_gflops","kernels_per_step"}
  */
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { isPresetName, PRESETS, resolveHyperparameters, type PresetName } from '../src/gpt/config';
 import { BACKEND_NAMES, type BackendName } from '../src/engine/backends';
 import { matmulCeiling } from '../bench/matmul';
 import { benchTrainStep } from '../bench/trainStep';
 import { prepareNodeBackend } from './lib/node-backends';
-import { parseNumberFlag, runMain, UsageError } from './lib/cli';
+import { parseFlags, parseNumberFlag, runMain, UsageError } from './lib/cli';
 
 /** Moby-Dick's vocabulary: the size every real run has. */
 const VOCAB_SIZE = 89;
@@ -24,25 +23,16 @@ const DEFAULT_STEPS: Record<BackendName, number> = { cpu: 3, wasm: 10, webgpu: 3
 const HELP = `Usage: npm run bench -- [--json] [--backends cpu,wasm,webgpu] [--configs baby,tiny] [--steps N]`;
 
 async function main(): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        json: { type: 'boolean' },
-        backends: { type: 'string' },
-        configs: { type: 'string' },
-        steps: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${HELP}`);
-  }
-  if (values.help) {
-    process.stdout.write(HELP + '\n');
-    return;
-  }
+  const values = parseFlags(
+    {
+      json: { type: 'boolean' },
+      backends: { type: 'string' },
+      configs: { type: 'string' },
+      steps: { type: 'string' },
+    },
+    HELP,
+  );
+  if (!values) return;
   const backends = (values.backends ?? 'cpu,wasm,webgpu').split(',').map((s) => s.trim()) as BackendName[];
   for (const b of backends) {
     if (!BACKEND_NAMES.includes(b) || b === 'webgl') throw new UsageError(`--backends: ${JSON.stringify(b)} is not a Node backend (cpu, wasm, webgpu)`);

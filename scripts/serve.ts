@@ -15,12 +15,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createApiHandler, type ApiHandler } from '../src/api/handler';
 import { backendFromCheckpoint, type GptBackend } from '../src/api/modelBackend';
 import { CheckpointError } from '../src/engine/checkpoint';
 import { prepareNodeBackend } from './lib/node-backends';
-import { parseNumberFlag, runMain, UsageError } from './lib/cli';
+import { parseFlags, parseNumberFlag, runMain, UsageError } from './lib/cli';
 
 const HELP = `Usage: npm run serve -- --checkpoint FILE [options]
   --checkpoint FILE   the model to serve (a GPT Lab .safetensors checkpoint)
@@ -215,28 +214,17 @@ function requestBody(req: IncomingMessage): { stream: ReadableStream<Uint8Array>
 }
 
 async function main(): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        checkpoint: { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        backend: { type: 'string' },
-        model: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${HELP}`);
-  }
-  const f = parsed.values;
-  if (f.help) {
-    process.stdout.write(HELP + '\n');
-    return;
-  }
+  const f = parseFlags(
+    {
+      checkpoint: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      backend: { type: 'string' },
+      model: { type: 'string' },
+    },
+    HELP,
+  );
+  if (!f) return;
   if (!f.checkpoint) throw new UsageError(`--checkpoint is required\n${HELP}`);
   const port = parseNumberFlag('port', f.port, true) ?? 8080;
   if (port < 0 || port > 65535) throw new UsageError(`--port must be between 0 and 65535, not ${port}`);

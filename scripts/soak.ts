@@ -9,14 +9,13 @@
  * reading after warm-up (the first window: the optimizer's moments and any lazily made constants
  * exist by then) and the last one; exit 2 on a usage error.
  */
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { isPresetName, PRESETS, resolveHyperparameters, type PresetName } from '../src/gpt/config';
 import { disposeRun, startRun } from '../src/engine/run';
 import { generate } from '../src/gpt/sample';
 import { loadMobyDick } from './lib/corpus-node';
 import { prepareNodeBackend } from './lib/node-backends';
-import { parseNumberFlag, runMain, UsageError } from './lib/cli';
+import { parseFlags, parseNumberFlag, runMain, UsageError } from './lib/cli';
 
 const HELP = `Usage: npm run soak -- [--steps N] [--every N] [--preset tiny] [--dropout P]
   --steps N     training steps (default 10000)
@@ -35,25 +34,16 @@ interface Reading {
 }
 
 async function main(): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        steps: { type: 'string' },
-        every: { type: 'string' },
-        preset: { type: 'string' },
-        dropout: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${HELP}`);
-  }
-  if (values.help) {
-    process.stdout.write(HELP + '\n');
-    return;
-  }
+  const values = parseFlags(
+    {
+      steps: { type: 'string' },
+      every: { type: 'string' },
+      preset: { type: 'string' },
+      dropout: { type: 'string' },
+    },
+    HELP,
+  );
+  if (!values) return;
   const steps = parseNumberFlag('steps', values.steps, true) ?? 10_000;
   const every = parseNumberFlag('every', values.every, true) ?? 500;
   const dropout = parseNumberFlag('dropout', values.dropout, false) ?? 0.1;

@@ -10,13 +10,12 @@
  * Ctrl-C saves and stops after the current step.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { type Hyperparameters, isPresetName, PRESETS, resolveHyperparameters } from '../src/gpt/config';
 import { BACKEND_NAMES, type BackendName } from '../src/engine/backends';
 import { disposeRun, restoreRun, type Run, saveCheckpoint, saveResume, startRun } from '../src/engine/run';
 import { loadMobyDick } from './lib/corpus-node';
 import { prepareNodeBackend } from './lib/node-backends';
-import { parseNumberFlag, progressBar, runMain, UsageError, writeFileAtomic } from './lib/cli';
+import { parseFlags, parseNumberFlag, progressBar, runMain, UsageError, writeFileAtomic } from './lib/cli';
 
 const HELP = `Usage: npm run train -- [options]
   --preset NAME       ${Object.keys(PRESETS).join(' | ')} (default baby)
@@ -39,44 +38,33 @@ export function resumePathFor(checkpoint: string): string {
 }
 
 async function main(): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        preset: { type: 'string' },
-        steps: { type: 'string' },
-        until: { type: 'string' },
-        seed: { type: 'string' },
-        backend: { type: 'string' },
-        'eval-every': { type: 'string' },
-        out: { type: 'string' },
-        resume: { type: 'string' },
-        init: { type: 'string' },
-        corpus: { type: 'string' },
-        lr: { type: 'string' },
-        'min-lr': { type: 'string' },
-        warmup: { type: 'string' },
-        'batch-size': { type: 'string' },
-        'weight-decay': { type: 'string' },
-        dropout: { type: 'string' },
-        layers: { type: 'string' },
-        heads: { type: 'string' },
-        width: { type: 'string' },
-        'context-length': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${HELP}`);
-  }
-  const f = parsed.values;
-  if (f.help) {
-    process.stdout.write(HELP + '\n');
-    return;
-  }
+  const f = parseFlags(
+    {
+      preset: { type: 'string' },
+      steps: { type: 'string' },
+      until: { type: 'string' },
+      seed: { type: 'string' },
+      backend: { type: 'string' },
+      'eval-every': { type: 'string' },
+      out: { type: 'string' },
+      resume: { type: 'string' },
+      init: { type: 'string' },
+      corpus: { type: 'string' },
+      lr: { type: 'string' },
+      'min-lr': { type: 'string' },
+      warmup: { type: 'string' },
+      'batch-size': { type: 'string' },
+      'weight-decay': { type: 'string' },
+      dropout: { type: 'string' },
+      layers: { type: 'string' },
+      heads: { type: 'string' },
+      width: { type: 'string' },
+      'context-length': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    HELP,
+  );
+  if (!f) return;
   const presetName = f.preset ?? 'baby';
   if (!isPresetName(presetName)) throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, not ${JSON.stringify(presetName)}`);
   const backend = (f.backend ?? 'wasm') as BackendName;

@@ -1,11 +1,32 @@
 /** Small shared pieces of the command-line scripts: flag errors, progress bars, atomic writes. */
 import { renameSync, writeFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 
 /** A bad flag or value: printed as one line, exit code 2. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+type FlagValues<O extends ParseArgsOptionsConfig> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>
+>['values'];
+
+/**
+ * Parses the command line's flags strictly: an unknown flag or a missing value is a UsageError that
+ * names it, followed by `help`. `--help` prints `help` and returns null.
+ */
+export function parseFlags<O extends ParseArgsOptionsConfig>(options: O, help: string, args = process.argv.slice(2)): FlagValues<O> | null {
+  if (args.includes('--help')) {
+    process.stdout.write(help + '\n');
+    return null;
+  }
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n${help}`);
   }
 }
 
