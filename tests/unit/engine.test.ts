@@ -15,22 +15,11 @@ import { disposeRun, saveCheckpoint, startRun, type Run } from '../../src/engine
 import { MemoryCache, MemoryRunStorage, type KeyValueCache } from '../../src/engine/storage';
 import { loadMobyDick } from '../../scripts/lib/corpus-node';
 import { configureNodeWasm } from '../../scripts/lib/node-backends';
+import { CORPUS_URL, fakeHost, PRETRAINED_URL, TEST_ENGINE_OPTIONS } from './engineFixture';
 
-const CORPUS_URL = 'https://lab.test/data/moby-dick.txt';
-const PRETRAINED_URL = 'https://lab.test/models/base.safetensors';
 const text = loadMobyDick().slice(0, 60_000);
 const tiny: Hyperparameters = resolveHyperparameters('tiny', { batchSize: 2, steps: 500, warmupSteps: 5 });
 
-/** Short pacing so that evaluation and autosave happen within a few steps. */
-const OPTIONS: Partial<EngineOptions> = {
-  chunkSteps: 5,
-  evalEvery: 10,
-  saveEvery: 10,
-  sampleEveryMs: 1e9,
-  sampleLength: 20,
-  calibrationMs: 150,
-  continueTraining: { batchSize: 2, learningRate: 5e-4, minLearningRate: 5e-5 },
-};
 
 let pretrained: Uint8Array;
 const engines: Engine[] = [];
@@ -72,22 +61,13 @@ class Recorder implements EngineEvents {
 }
 
 function makeHost(storage = new MemoryRunStorage(), cache: KeyValueCache<BackendRate[]> = new MemoryCache()): EngineHost {
-  return {
-    async fetchBytes(url) {
-      if (url === CORPUS_URL) return new TextEncoder().encode(text);
-      if (url === PRETRAINED_URL) return pretrained.slice();
-      throw new Error(`HTTP 404 for ${url}`);
-    },
-    storage,
-    calibrationCache: cache,
-    userAgent: 'vitest',
-  };
+  return fakeHost(text, () => pretrained, storage, cache);
 }
 
 async function startEngine(
   opts: { host?: EngineHost; shared?: Hyperparameters; backend?: 'auto' | 'cpu' | 'wasm'; options?: Partial<EngineOptions> } = {},
 ) {
-  const engine = new Engine(opts.host ?? makeHost(), { ...OPTIONS, ...opts.options });
+  const engine = new Engine(opts.host ?? makeHost(), { ...TEST_ENGINE_OPTIONS, ...opts.options });
   engines.push(engine);
   const events = new Recorder();
   const status = await engine.start(
@@ -446,7 +426,7 @@ describe('calibration', () => {
 describe('through Comlink', () => {
   it('answers calls and sends events across a message channel, as the worker does', async () => {
     const { port1, port2 } = new MessageChannel();
-    const engine = new Engine(makeHost(), OPTIONS);
+    const engine = new Engine(makeHost(), TEST_ENGINE_OPTIONS);
     engines.push(engine);
     Comlink.expose(engine, port1);
     const api = Comlink.wrap<EngineApi>(port2);

@@ -16,28 +16,16 @@ import {
 } from '../../src/gpt/config';
 import { CORPUS_LIMITS } from '../../src/corpus/validate';
 import { decodeSafetensors, encodeSafetensors, type TensorData } from '../../src/engine/safetensors';
-import { Engine, type EngineHost, type EngineOptions } from '../../src/engine/engine';
+import { Engine } from '../../src/engine/engine';
 import type { EngineEvents, EngineStatus } from '../../src/engine/protocol';
 import { disposeRun, saveCheckpoint, startRun } from '../../src/engine/run';
-import { MemoryCache, MemoryRunStorage } from '../../src/engine/storage';
 import { loadMobyDick } from '../../scripts/lib/corpus-node';
 import { resolveRun } from '../../src/app/runUrl';
+import { CORPUS_URL, fakeHost, PRETRAINED_URL, TEST_ENGINE_OPTIONS } from './engineFixture';
 
-const CORPUS_URL = 'https://lab.test/data/moby-dick.txt';
-const PRETRAINED_URL = 'https://lab.test/models/base.safetensors';
 /** 20,000 characters: enough for the tiny context (330 needed), too short for a 2048-long one. */
 const text = loadMobyDick().slice(0, 20_000);
 const tiny: Hyperparameters = resolveHyperparameters('tiny', { batchSize: 2, steps: 500, warmupSteps: 5 });
-
-const OPTIONS: Partial<EngineOptions> = {
-  chunkSteps: 5,
-  evalEvery: 10,
-  saveEvery: 10,
-  sampleEveryMs: 1e9,
-  sampleLength: 20,
-  calibrationMs: 150,
-  continueTraining: { batchSize: 2, learningRate: 5e-4, minLearningRate: 5e-5 },
-};
 
 const silent: EngineEvents = { status() {}, metrics() {}, sample() {} };
 
@@ -55,17 +43,8 @@ beforeAll(async () => {
   const other = startRun(text, { ...tiny, width: 64 });
   wider = await saveCheckpoint(other);
   disposeRun(other);
-  const host: EngineHost = {
-    async fetchBytes(url) {
-      if (url === CORPUS_URL) return new TextEncoder().encode(text);
-      if (url === PRETRAINED_URL) return pretrained.slice();
-      throw new Error(`HTTP 404 for ${url}`);
-    },
-    storage: new MemoryRunStorage(),
-    calibrationCache: new MemoryCache(),
-    userAgent: 'vitest',
-  };
-  engine = new Engine(host, OPTIONS);
+  const host = fakeHost(text, () => pretrained);
+  engine = new Engine(host, TEST_ENGINE_OPTIONS);
   const status = await engine.start({ backend: 'cpu', pretrainedUrl: PRETRAINED_URL, corpusUrl: CORPUS_URL }, silent);
   expect(status.state).toBe('idle');
 });
