@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import { createEngine, eventsProxy, transferBytes } from '../engine/client';
+import { createEngine, eventsProxy, transferBytes, type EngineRemote } from '../engine/client';
 import type {
   BackendName,
   BackendRate,
@@ -97,6 +97,15 @@ const SAMPLES_KEPT = 4;
 const DOCK_KEY = 'gpt-lab-dock';
 
 let engine: Engine | null = null;
+
+/**
+ * The engine for chapter widgets: its chapter namespaces (`api.inspect.…`, `api.tuning.…`) and
+ * methods. Null until the lab has started it and it has a model (`status.state` past 'starting').
+ */
+export function useEngine(): EngineRemote | null {
+  const ready = useLab((s) => s.status != null && s.status.state !== 'starting' && s.status.state !== 'error');
+  return ready && engine ? engine.api : null;
+}
 
 function messageOf(e: unknown): string {
   if (e instanceof Error) return e.message;

@@ -4,11 +4,19 @@
  * the worker alone.
  */
 import * as Comlink from 'comlink';
-import type { EngineApi, EngineEvents } from './protocol';
+import type { EngineApi, EngineEvents, JobNamespace } from './protocol';
+
+/**
+ * The engine as the page sees it: every method returns a promise, and so does every method of the
+ * chapter namespaces (`api.inspect.attention(…)`; Comlink forwards the property path).
+ */
+export type EngineRemote = Comlink.Remote<Omit<EngineApi, JobNamespace>> & {
+  readonly [K in JobNamespace]: Comlink.Remote<EngineApi[K]>;
+};
 
 export interface EngineClient {
   /** Every EngineApi method, returning a promise of its result from the worker. */
-  api: Comlink.Remote<EngineApi>;
+  api: EngineRemote;
   worker: Worker;
   /** Stops the worker (and training with it) and releases the proxy. */
   terminate(): void;
@@ -16,7 +24,7 @@ export interface EngineClient {
 
 export function createEngine(): EngineClient {
   const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'gpt-lab-engine' });
-  const api = Comlink.wrap<EngineApi>(worker);
+  const api = Comlink.wrap<EngineApi>(worker) as unknown as EngineRemote;
   return {
     api,
     worker,

@@ -48,6 +48,13 @@ import type {
 } from './protocol';
 import { disposeRun, restoreRun, saveCheckpoint, saveResume, startRun, type Run } from './run';
 import type { KeyValueCache, RunStorage } from './storage';
+import { InfraJobs } from './jobs/infra';
+import { InspectJobs } from './jobs/inspect';
+import { MeasureJobs } from './jobs/measure';
+import { SafetyJobs } from './jobs/safety';
+import { ServeJobs } from './jobs/serve';
+import { TuningJobs } from './jobs/tuning';
+import type { JobKind, Workbench } from './workbench';
 
 /** What the engine needs from the place it runs in (the worker, or a Node test). */
 export interface EngineHost {
@@ -152,6 +159,18 @@ export class Engine implements EngineApi {
   /** What ended the loop, until `recover` deals with it. */
   private failure: unknown = null;
   private readonly watchedDevices = new WeakSet<object>();
+  /** Set by `cancelJob`, cleared when the next job starts. */
+  private jobCancelled = false;
+
+  /** Runs a chapter job alone, with training paused around it (workbench.ts). */
+  readonly runJob = <T>(kind: JobKind, fn: (wb: Workbench) => Promise<T>): Promise<T> => this.exclusive(() => this.job(kind, fn));
+
+  readonly inspect = new InspectJobs(this.runJob);
+  readonly tuning = new TuningJobs(this.runJob);
+  readonly measure = new MeasureJobs(this.runJob);
+  readonly infra = new InfraJobs(this.runJob);
+  readonly safety = new SafetyJobs(this.runJob);
+  readonly serve = new ServeJobs(this.runJob);
 
   constructor(host: EngineHost, options: Partial<EngineOptions> = {}) {
     this.host = host;
@@ -208,7 +227,7 @@ export class Engine implements EngineApi {
       const wasTraining = await this.halt();
       const reports = await this.probe();
       // Calibration switches tfjs between backends and back; the run's tensors stay where they are.
-      const rates = await this.measure(config, reports);
+      const rates = await this.measureRates(config, reports);
       await this.host.calibrationCache.set(this.deviceKey(config, reports), rates).catch(() => undefined);
       if (this.choice) this.choice = { ...this.choice, rates };
       if (wasTraining) this.startLoop();
@@ -424,6 +443,10 @@ export class Engine implements EngineApi {
     });
   }
 
+  async cancelJob(): Promise<void> {
+    this.jobCancelled = true;
+  }
+
   /** Stops training and frees the model (for tests and scripts; the worker simply ends). */
   dispose(): Promise<void> {
     return this.exclusive(async () => {
@@ -431,6 +454,71 @@ export class Engine implements EngineApi {
       this.dropRun();
       this.state = 'starting';
     });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Chapter jobs
+
+  /** The body of `runJob`, inside the queue. */
+  private async job<T>(kind: JobKind, fn: (wb: Workbench) => Promise<T>): Promise<T> {
+    this.requireRun();
+    const wasTraining = await this.halt();
+    const run = this.requireRun(); // (a failure `halt` found may have replaced the run)
+    this.jobCancelled = false;
+    const backend = this.choice?.name ?? currentBackend();
+    if (backend == null) throw new Error('The engine has no backend yet: call start() first.');
+    const wb: Workbench = {
+      run,
+      text: this.text,
+      corpusSource: this.corpus.source,
+      mobyDick: this.requireMobyDick(),
+      backend,
+      valLoss: this.currentValLoss() ?? null,
+      cancelled: () => this.jobCancelled,
+      withBackend: (name, body) => this.withBackend(name, body),
+      availableBackends: async () => (await this.probe()).map((r) => ({ name: r.name, available: r.available, reason: r.reason })),
+    };
+    if (kind === 'read') {
+      try {
+        return await fn(wb);
+      } finally {
+        if (wasTraining && this.run === run && this.state !== 'error') this.startLoop();
+      }
+    }
+    // A mutating job: the weights before it are the last good state to go back to if it fails.
+    if (this.lastGood == null || this.lastGood.step !== run.trainer.step) await this.save(false);
+    let result: T;
+    try {
+      result = await fn(wb);
+    } catch (err) {
+      try {
+        this.restoreLastGood();
+      } catch (restoreErr) {
+        this.state = 'error';
+        this.error = `${messageOf(err)}; restoring the weights failed too: ${messageOf(restoreErr)}`;
+      }
+      if (this.state === 'training') this.state = 'paused';
+      this.emitStatus();
+      throw err;
+    }
+    this.valLoss = null;
+    if (this.state === 'training') this.state = 'paused';
+    await this.saveOrRecover();
+    this.emitStatus();
+    return result;
+  }
+
+  /** Runs `fn` on backend `name`, then puts the reader's backend back (their tensors stay where they are). */
+  private async withBackend<T>(name: BackendName, fn: () => Promise<T>): Promise<T> {
+    const home = this.choice?.name ?? currentBackend();
+    if (name === home) return fn();
+    await this.host.prepareBackend?.(name);
+    await useBackend(name);
+    try {
+      return await fn();
+    } finally {
+      if (home != null && currentBackend() !== home) await useBackend(home);
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -541,7 +629,7 @@ export class Engine implements EngineApi {
     }
     let rates = await this.cachedRates(config, reports);
     if (rates == null) {
-      rates = await this.measure(config, reports);
+      rates = await this.measureRates(config, reports);
       await this.host.calibrationCache.set(this.deviceKey(config, reports), rates).catch(() => undefined);
     }
     const best = fastest(rates);
@@ -572,7 +660,7 @@ export class Engine implements EngineApi {
     return this.reports;
   }
 
-  private measure(config: ModelConfig, reports: BackendReport[]): Promise<BackendRate[]> {
+  private measureRates(config: ModelConfig, reports: BackendReport[]): Promise<BackendRate[]> {
     return calibrate(config, {
       reports,
       budgetMs: this.opts.calibrationMs,

@@ -5,8 +5,14 @@
  */
 import type { FieldError, Hyperparameters } from '../gpt/config';
 import type { BackendName } from './backends';
+import type { InfraApi } from './jobs/infra';
+import type { InspectApi } from './jobs/inspect';
+import type { MeasureApi } from './jobs/measure';
+import type { SafetyApi } from './jobs/safety';
+import type { ServeApi } from './jobs/serve';
+import type { TuningApi } from './jobs/tuning';
 
-export type { BackendName, FieldError, Hyperparameters };
+export type { BackendName, FieldError, Hyperparameters, InfraApi, InspectApi, MeasureApi, SafetyApi, ServeApi, TuningApi };
 
 export type EngineState = 'starting' | 'idle' | 'training' | 'paused' | 'error';
 
@@ -137,4 +143,19 @@ export interface EngineApi {
   exportCheckpoint(): Promise<Uint8Array>;
   /** Loads a checkpoint file; refuses a bad one with a message and leaves the running model as it was. */
   importCheckpoint(bytes: Uint8Array): Promise<{ error: string | null; status: EngineStatus }>;
+  /** Asks the running chapter job (a comparison run, a fine-tuning run, a benchmark) to stop at its next step. */
+  cancelJob(): Promise<void>;
+
+  // Chapter jobs (src/engine/jobs/*), one namespace per chapter family: `api.inspect.attention(…)`.
+  // Each pauses the reader's training while it runs and trains on afterwards (workbench.ts).
+  readonly inspect: InspectApi;
+  readonly tuning: TuningApi;
+  readonly measure: MeasureApi;
+  readonly infra: InfraApi;
+  readonly safety: SafetyApi;
+  readonly serve: ServeApi;
 }
+
+/** The namespaces of chapter jobs on EngineApi. */
+export const JOB_NAMESPACES = ['inspect', 'tuning', 'measure', 'infra', 'safety', 'serve'] as const;
+export type JobNamespace = (typeof JOB_NAMESPACES)[number];

@@ -12,6 +12,7 @@
  *   tasks) and `runAxe`. One browser per test file and per `webgpu` flag, closed by `closeBrowsers`.
  *
  * Environment: E2E_REBUILD=1 forces a build, E2E_SKIP_BUILD=1 serves the last build as it is,
+ * E2E_CACHE_DIR=/path builds there instead (one folder per person working in the checkout),
  * E2E_NO_ISOLATION=1 serves without the COOP/COEP headers (as a plain static host would),
  * CHROMIUM=/path picks the browser (default /usr/bin/chromium).
  */
@@ -24,8 +25,10 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const BUILD_DIR = path.join(ROOT, 'node_modules/.cache/gpt-lab-e2e/dist');
-const STAMP = path.join(ROOT, 'node_modules/.cache/gpt-lab-e2e/stamp.json');
+/** E2E_CACHE_DIR gives several people (or agents) working in one checkout a build folder each. */
+const CACHE_DIR = process.env.E2E_CACHE_DIR ? path.resolve(process.env.E2E_CACHE_DIR) : path.join(ROOT, 'node_modules/.cache/gpt-lab-e2e');
+export const BUILD_DIR = path.join(CACHE_DIR, 'dist');
+const STAMP = path.join(CACHE_DIR, 'stamp.json');
 /** Bump when the way the harness builds changes, so that an older build is not reused. */
 const HARNESS_BUILD_VERSION = 2;
 /** The site is served under this path, not at the root: it must work under any base path. */
