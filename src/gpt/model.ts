@@ -127,11 +127,13 @@ function layerNorm(x: tf.Tensor2D, weight: tf.Tensor, bias: tf.Tensor): tf.Tenso
 /**
  * GELU in its tanh form (GPT-2; PyTorch's gelu(approximate='tanh')):
  *   0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))  =  x·σ(2·√(2/π)·(x + 0.044715·x³)),
- * since 0.5·(1 + tanh(u)) = σ(2u) exactly. The sigmoid form is the same function and cheaper on CPUs.
+ * since 0.5·(1 + tanh(u)) = σ(2u) exactly. The sigmoid form is the same function and cheaper on CPUs,
+ * and x³ is written x·x·x: tfjs's general `pow` (and its gradient, which takes logarithms) costs
+ * about as much as all the model's matrix products together on the wasm backend.
  */
 export function geluTanh(x: tf.Tensor): tf.Tensor {
   const k = 2 * Math.sqrt(2 / Math.PI);
-  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), k);
+  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), k);
   return tf.mul(x, tf.sigmoid(inner));
 }
 
