@@ -150,6 +150,8 @@ export interface ForwardOptions {
   dropoutSeed?: number;
   /** Return only the last position's logits, (B, V): what sampling needs. */
   lastOnly?: boolean;
+  /** With `lastOnly`: the position to return instead of the last (a window padded at its end). */
+  position?: number;
   /** Called with each layer's attention probabilities (B, nh, T, T); the callee must tf.keep what it holds. */
   onAttention?: (layer: number, probs: tf.Tensor4D) => void;
 }
@@ -227,7 +229,9 @@ export class GPT {
       x = tf.add(x, this.dropout(m, opts, l, 2));
     }
     if (opts.lastOnly) {
-      x = tf.reshape(tf.slice(tf.reshape(x, [B, T, C]), [0, T - 1, 0], [B, 1, C]), [B, C]) as tf.Tensor2D; // (B, C)
+      const at = opts.position ?? T - 1;
+      if (!Number.isInteger(at) || at < 0 || at >= T) throw new Error(`position ${at} is outside a window of ${T} tokens`);
+      x = tf.reshape(tf.slice(tf.reshape(x, [B, T, C]), [0, at, 0], [B, 1, C]), [B, C]) as tf.Tensor2D; // (B, C)
     }
     x = layerNorm(x, this.p('transformer.ln_f.weight'), this.p('transformer.ln_f.bias'));
     return linear(x, wte); // head tied to wte: (N, V)

@@ -80,9 +80,19 @@ export async function generate(
   const rng = new Rng(opts.seed ?? 0);
   const tokens = [...prompt];
   const out: number[] = [];
+  const T = model.config.contextLength;
+  // On a GPU every new input shape compiles new shader programs, so a window that grows by one
+  // token a step would compile a set per token: there the window is padded at its end to the full
+  // context, and the logits are read at the last real token. Causal attention keeps the padding
+  // out of every earlier position, so the numbers are the same.
+  const fixedShape = ['webgpu', 'webgl'].includes(tf.getBackend());
   for (let i = 0; i < maxTokens; i++) {
-    const window = tokens.slice(-model.config.contextLength);
-    const logits = tf.tidy(() => model.forward(tf.tensor2d(window, [1, window.length], 'int32'), { lastOnly: true }));
+    const window = tokens.slice(-T);
+    const length = window.length;
+    if (fixedShape) while (window.length < T) window.push(window[length - 1]);
+    const logits = tf.tidy(() =>
+      model.forward(tf.tensor2d(window, [1, window.length], 'int32'), { lastOnly: true, position: length - 1 }),
+    );
     const values = await logits.data();
     logits.dispose();
     const id = drawFrom(nextTokenDistribution(values, opts), rng);

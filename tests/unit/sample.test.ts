@@ -421,3 +421,35 @@ describe('mixSeed', () => {
     expect(mixSeed(1, 2)).not.toBe(s);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// A window padded at its end (how `generate` feeds a GPU one shape only)
+// ---------------------------------------------------------------------------------------------
+
+describe('a window padded at its end', () => {
+  it('gives the logits of its last real token that the unpadded window gives', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { GPT } = await import('../../src/gpt/model');
+    const { resolveHyperparameters, modelConfigOf } = await import('../../src/gpt/config');
+    await tf.setBackend('cpu');
+    const model = GPT.create(modelConfigOf({ ...resolveHyperparameters('tiny'), vocabSize: 30 }), 3);
+    const T = model.config.contextLength;
+    const real = [4, 9, 1, 22, 7];
+    const padded = [...real, ...Array.from({ length: T - real.length }, (_, i) => (i * 7) % 30)];
+    const [plain, fixed, wrong] = tf.tidy(() => [
+      model.forward(tf.tensor2d(real, [1, real.length], 'int32'), { lastOnly: true }),
+      model.forward(tf.tensor2d(padded, [1, T], 'int32'), { lastOnly: true, position: real.length - 1 }),
+      model.forward(tf.tensor2d(padded, [1, T], 'int32'), { lastOnly: true }),
+    ]);
+    const a = plain.dataSync();
+    const b = fixed.dataSync();
+    const c = wrong.dataSync();
+    expect(Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-5);
+    expect(Math.max(...Array.from(a, (v, i) => Math.abs(v - c[i])))).toBeGreaterThan(1e-3); // the position matters
+    expect(() => tf.tidy(() => model.forward(tf.tensor2d(padded, [1, T], 'int32'), { lastOnly: true, position: T }))).toThrow(
+      /outside a window/,
+    );
+    tf.dispose([plain, fixed, wrong]);
+    model.dispose();
+  });
+});
