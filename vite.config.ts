@@ -1,4 +1,4 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
 /**
@@ -52,10 +52,55 @@ const DEV_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
   "script-src 'self' 'wasm-unsafe-eval' 'unsafe-inline'",
 ).replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
 
+/** The Service Worker's source, and the fixed name it is served at, at the site's root (its scope). */
+const SERVICE_WORKER_ENTRY = 'src/sw/sw.ts';
+const SERVICE_WORKER_FILE = 'sw.js';
+
+/**
+ * The site's Service Worker (src/sw/sw.ts) as `sw.js` beside index.html. A build emits it as one
+ * more entry chunk with a fixed name (no hash: the page registers it by name, and the browser
+ * checks it for updates by its bytes). It must import nothing at run time: a chunk it shared with
+ * the page would make it a module script, which not every browser runs as a Service Worker; the
+ * build fails if it does. `vite dev` serves the same file compiled on the fly.
+ */
+function serviceWorker(): Plugin {
+  return {
+    name: 'gpt-lab-service-worker',
+    buildStart() {
+      if (this.environment?.config.consumer === 'client' && this.environment.mode === 'build') {
+        this.emitFile({ type: 'chunk', id: SERVICE_WORKER_ENTRY, fileName: SERVICE_WORKER_FILE });
+      }
+    },
+    generateBundle(_options, bundle) {
+      const sw = bundle[SERVICE_WORKER_FILE];
+      if (sw?.type === 'chunk' && (sw.imports.length > 0 || sw.dynamicImports.length > 0)) {
+        this.error(`${SERVICE_WORKER_ENTRY} must not import anything at run time (it imports ${[...sw.imports, ...sw.dynamicImports].join(', ')})`);
+      }
+    },
+    configureServer(server) {
+      server.middlewares.use(async (req, res, next) => {
+        if (req.url?.split('?')[0] !== `/${SERVICE_WORKER_FILE}`) return next();
+        try {
+          const result = await server.transformRequest(`/${SERVICE_WORKER_ENTRY}`);
+          if (result == null) return next();
+          res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
+          res.setHeader('Cache-Control', 'no-cache');
+          // (`define` is not applied to code served this way: put the dev server's policy in by hand.)
+          res.end(result.code.replaceAll('__GPT_LAB_CSP__', JSON.stringify(DEV_CONTENT_SECURITY_POLICY)));
+        } catch (e) {
+          next(e);
+        }
+      });
+    },
+  };
+}
+
 // `base: './'` keeps every asset URL relative, so the built folder works under any base path.
 export default defineConfig({
   base: './',
-  plugins: [react()],
+  plugins: [react(), serviceWorker()],
+  // The policy the Service Worker adds to the site's responses where a host sends none.
+  define: { __GPT_LAB_CSP__: JSON.stringify(CONTENT_SECURITY_POLICY) },
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true },
   server: { headers: { ...isolation, 'Content-Security-Policy': DEV_CONTENT_SECURITY_POLICY } },

@@ -1,5 +1,5 @@
 /**
- * npm run serve -- --checkpoint model.safetensors --port 8080 [--host 127.0.0.1] [--backend wasm|cpu]
+ * npm run serve -- --checkpoint model.safetensors --port 8080 [--host 127.0.0.1] [--backend wasm|cpu] [--block word,word]
  *
  * Serves a checkpoint through the OpenAI-style API of src/api (the same handler the page's Service
  * Worker uses) on this machine, so any OpenAI-compatible client can talk to a model you trained:
@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createApiHandler, type ApiHandler } from '../src/api/handler';
+import { normalizeFilterSettings, parseBlockList } from '../src/api/filter';
 import { backendFromCheckpoint, type GptBackend } from '../src/api/modelBackend';
 import { CheckpointError } from '../src/engine/checkpoint';
 import { prepareNodeBackend } from './lib/node-backends';
@@ -27,6 +28,9 @@ const HELP = `Usage: npm run serve -- --checkpoint FILE [options]
   --host ADDRESS      address to listen on (default 127.0.0.1: this machine only)
   --backend NAME      wasm | cpu (default wasm)
   --model NAME        the model's name in the API (default: the file's name without .safetensors)
+  --block WORDS       switch the output filter on with these comma-separated words: a completion
+                      ends before the first of them with finish_reason "content_filter"
+                      (src/api/filter.ts; the Safety chapter shows how easily it is bypassed)
   --help`;
 
 export interface ServerOptions {
@@ -43,6 +47,8 @@ export interface ServerOptions {
   created?: number;
   /** One line per request (method, path, status, milliseconds); default silent. */
   log?: (line: string) => void;
+  /** Words the output filter blocks (filter.ts); none: the filter is off. */
+  blockedWords?: string[];
 }
 
 export interface RunningServer {
@@ -61,7 +67,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? '127.0.0.1';
   if (options.backend) await prepareNodeBackend(options.backend);
   const model = backendFromCheckpoint(options.checkpointBytes, options.modelId ?? 'gpt-lab', options.created);
-  const handler = createApiHandler(model);
+  const words = options.blockedWords ?? [];
+  const filter = normalizeFilterSettings({ enabled: words.length > 0, blockedWords: words });
+  const handler = createApiHandler(model, { outputFilter: () => filter });
   const log = options.log;
   let origin = '';
   const server = createServer((req, res) => {
@@ -221,6 +229,7 @@ async function main(): Promise<void> {
       host: { type: 'string' },
       backend: { type: 'string' },
       model: { type: 'string' },
+      block: { type: 'string' },
     },
     HELP,
   );
@@ -240,6 +249,12 @@ async function main(): Promise<void> {
     throw new UsageError(`cannot read the checkpoint ${f.checkpoint}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const modelId = f.model ?? basename(f.checkpoint).replace(/\.safetensors$/i, '');
+  const blockedWords = f.block === undefined ? [] : parseBlockList(f.block);
+  try {
+    normalizeFilterSettings({ enabled: true, blockedWords });
+  } catch (e) {
+    throw new UsageError(`--block: ${(e as Error).message}`);
+  }
   let running: RunningServer;
   try {
     running = await startServer({
@@ -249,6 +264,7 @@ async function main(): Promise<void> {
       backend,
       modelId,
       created,
+      blockedWords,
       log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
     });
   } catch (e) {
@@ -264,6 +280,7 @@ async function main(): Promise<void> {
       `Try:\n` +
       `  curl ${url}/v1/chat/completions -H 'Content-Type: application/json' \\\n` +
       `    -d '{"model": "${modelId}", "messages": [{"role": "user", "content": "Call me Ishmael."}], "max_tokens": 60}'\n` +
+      (blockedWords.length > 0 ? `Output filter on: ${blockedWords.length} blocked word(s).\n` : '') +
       `Stop with Ctrl-C.\n`,
   );
   await new Promise<void>((resolve) => {

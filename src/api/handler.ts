@@ -1,7 +1,8 @@
 /**
  * The OpenAI-style API as one fetch-style handler: a `Request` in, a `Response` out. The same
- * function answers in the page's Service Worker and in `npm run serve` (Node), so it uses nothing
- * but the Fetch API's classes and a ModelBackend.
+ * function answers the page's requests to the site's Service Worker (run in the engine worker, over
+ * the live model: src/engine/jobs/serve.ts) and `npm run serve` (Node), so it uses nothing but the
+ * Fetch API's classes and a ModelBackend.
  *
  *   GET  /v1/models               the one model, in a list
  *   GET  /v1/models/{id}          the model
@@ -18,12 +19,16 @@
  *   context_length   the model's window
  *   seed             the seed of the draws (send it back to repeat an answer; choice i > 0 uses mixSeed(seed, i))
  *
+ * With an output filter (filter.ts) switched on, a choice that reaches a blocked word ends just
+ * before it with `finish_reason: "content_filter"`.
+ *
  * One generation runs at a time: requests wait their turn in a queue (429 when it is full).
  * Errors are `{"error": {message, type, param, code}}` with 400, 404, 405, 413, 415, 429 or 500.
  */
 import { CHAT_STOP, renderChat } from '../corpus/chat';
 import { mixSeed } from '../gpt/random';
 import { ApiError } from './errors';
+import { BlocklistScanner, type OutputFilterSettings } from './filter';
 import type { ModelBackend } from './modelBackend';
 import { chatParams, completionParams, MAX_BODY_BYTES, readJsonObject, type Limits, type SamplingParams } from './request';
 import { StopScanner } from './stops';
@@ -37,6 +42,8 @@ export interface ApiHandlerOptions {
   maxTokens?: number;
   /** Requests waiting or running at most; one more is answered 429. Default 32. */
   maxQueue?: number;
+  /** The output filter's settings (filter.ts), read as each choice starts; default: no filter. */
+  outputFilter?: () => OutputFilterSettings;
 }
 
 export type ApiHandler = (req: Request) => Promise<Response>;
@@ -53,7 +60,7 @@ const COMMON_HEADERS: Record<string, string> = {
 
 const ENDPOINTS = 'GET /v1/models, GET /v1/models/{id}, POST /v1/completions and POST /v1/chat/completions';
 
-type FinishReason = 'stop' | 'length';
+type FinishReason = 'stop' | 'length' | 'content_filter';
 
 interface Prompt {
   /** Token ids the model sees: at least one, at most the context length. */
@@ -152,6 +159,13 @@ export function createApiHandler(backend: ModelBackend, options: ApiHandlerOptio
     signal?: AbortSignal,
   ): Promise<{ finishReason: FinishReason; tokens: number }> {
     const scanner = new StopScanner(chat ? [...CHAT_STOP, ...params.stop] : params.stop);
+    const settings = options.outputFilter?.();
+    // The filter sees the text a client would see: after the stop sequences, without the reply's first space.
+    const filter = settings?.enabled && settings.blockedWords.length > 0 ? new BlocklistScanner(settings.blockedWords) : null;
+    const pass = (text: string) => {
+      const shown = filter ? filter.push(text) : text;
+      if (shown !== '') show(shown);
+    };
     let first = chat;
     const emit = (text: string): void => {
       if (text === '') return;
@@ -160,7 +174,7 @@ export function createApiHandler(backend: ModelBackend, options: ApiHandlerOptio
         if (text.startsWith(' ')) text = text.slice(1);
         if (text === '') return;
       }
-      show(text);
+      pass(text);
     };
     let tokens = 0;
     await backend.complete({
@@ -173,11 +187,13 @@ export function createApiHandler(backend: ModelBackend, options: ApiHandlerOptio
       onToken: (id) => {
         tokens++;
         emit(scanner.push(tokenizer.decode([id])));
-        return !scanner.stopped;
+        return !scanner.stopped && !filter?.blocked;
       },
     });
     emit(scanner.flush());
-    return { finishReason: scanner.stopped ? 'stop' : 'length', tokens };
+    const rest = filter?.flush() ?? '';
+    if (rest !== '') show(rest);
+    return { finishReason: filter?.blocked ? 'content_filter' : scanner.stopped ? 'stop' : 'length', tokens };
   }
 
   /** `clientGone` aborts when the client stops waiting (a streamed response also stops when its body is cancelled). */

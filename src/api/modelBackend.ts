@@ -1,8 +1,9 @@
 /**
  * What the API handler needs from a model: its name, its context length, its tokenizer, and a way
  * to continue a list of token ids. `GptBackend` is that over a GPT and its CharTokenizer in the same
- * thread (Node: tests, `npm run serve`); the page's Service Worker implements the same interface
- * over the engine worker.
+ * thread: in Node (tests, `npm run serve`) over a checkpoint, and in the engine worker over the
+ * reader's live model (src/engine/jobs/serve.ts), where the site's Service Worker sends the page's
+ * requests.
  */
 import * as tf from '@tensorflow/tfjs';
 import { readCheckpoint } from '../engine/checkpoint';

@@ -74,6 +74,12 @@ describe('the Content-Security-Policy', () => {
     expect(headers).toContain(`Content-Security-Policy: ${CONTENT_SECURITY_POLICY}\n`);
     expect(headers).toContain('Cross-Origin-Opener-Policy: same-origin');
     expect(headers).toContain('Cross-Origin-Embedder-Policy: require-corp');
+    // The Service Worker adds the same policy where a host sends none (src/sw/sw.ts, put in by the build),
+    // and is itself served with it.
+    expect(readFileSync(path.join(dir, 'sw.js'), 'utf8')).toContain(CONTENT_SECURITY_POLICY);
+    const sw = await fetch(new URL('sw.js', base));
+    expect(sw.status).toBe(200);
+    expect(sw.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
   });
 
   it('blocks an inline script and eval in the page (the recorder sees violations)', { timeout: 60_000 }, async () => {

@@ -128,6 +128,32 @@ describe('the openai client against npm run serve', () => {
   });
 });
 
+describe('npm run serve with --block', () => {
+  it('cuts a completion before a blocked word, and the client sees content_filter', async () => {
+    const free = await client.completions.create({ model: 'tiny', prompt: 'Call me', max_tokens: 12, temperature: 0 });
+    const text = free.choices[0].text;
+    // Block two letters the model writes greedily (from the fourth character on, no space in them).
+    let from = 3;
+    while (from < text.length - 2 && text.slice(from, from + 2).trim().length !== 2) from++;
+    const word = text.slice(from, from + 2);
+    const filtered = await startServer({
+      checkpointBytes: readFileSync(join(dir, 'tiny.safetensors')),
+      port: 0,
+      backend: 'cpu',
+      modelId: 'tiny',
+      blockedWords: [word],
+    });
+    try {
+      const c = new OpenAI({ baseURL: `${filtered.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+      const r = await c.completions.create({ model: 'tiny', prompt: 'Call me', max_tokens: 12, temperature: 0 });
+      expect(r.choices[0].text).toBe(text.slice(0, text.toLowerCase().indexOf(word.toLowerCase())));
+      expect(r.choices[0].finish_reason).toBe('content_filter');
+    } finally {
+      await filtered.close();
+    }
+  });
+});
+
 describe('npm run serve on a bad checkpoint', () => {
   it('ends with one line and a non-zero exit', () => {
     const bad = join(dir, 'bad.safetensors');
