@@ -3,15 +3,22 @@
  *
  * Measures training steps of the GPT on every backend Node has here (cpu, wasm, and webgpu when a
  * WebGPU adapter is found), against the plain-matmul ceiling of the same backend in the same run.
+ * Both paths run in the same process, one after the other on the same backend: `reference`
+ * (src/gpt/model.ts with Trainer) and `fast` (src/gpt/fast with FastTrainer).
  * Prints numbers; never passes or fails on them. With --json, one object per measurement:
- *   {"name":"train_step","path":"reference","backend","env":"node","threads","config","tokens_per_s",
- *    "gflops","ceiling_gflops","kernels_per_step"}
+ *   {"name":"train_step","path":"reference"|"fast","backend","env":"node","threads","config","tokens_per_s",
+ *    "gflops","ceiling_gflops","ceiling_fraction","kernels_per_step","sync_kernels","device"}
+ * then, when both paths ran, {"name":"train_step_ratio","backend","config","fast_over_reference"}.
+ * `kernels_per_step` counts GPU programs on webgpu (kernels on cpu and wasm) of one step as training
+ * runs it between reports; `sync_kernels` is the fast path's write-back of the parameters, once per
+ * report (every 10 steps; included in the timing).
  */
 import * as tf from '@tensorflow/tfjs';
 import { isPresetName, PRESETS, resolveHyperparameters, type PresetName } from '../src/gpt/config';
 import { BACKEND_NAMES, type BackendName } from '../src/engine/backends';
 import { matmulCeiling } from '../bench/matmul';
-import { benchTrainStep } from '../bench/trainStep';
+import { benchTrainStep, type BenchPath } from '../bench/trainStep';
+import { fastAgreement } from '../src/gpt/fast/agreement';
 import { prepareNodeBackend } from './lib/node-backends';
 import { parseFlags, parseNumberFlag, runMain, UsageError } from './lib/cli';
 
@@ -20,7 +27,11 @@ const VOCAB_SIZE = 89;
 /** Timed steps per backend by default: the software GPU and the cpu backend are slow. */
 const DEFAULT_STEPS: Record<BackendName, number> = { cpu: 3, wasm: 10, webgpu: 3, webgl: 10 };
 
-const HELP = `Usage: npm run bench -- [--json] [--backends cpu,wasm,webgpu] [--configs baby,tiny] [--steps N]`;
+const HELP =
+  'Usage: npm run bench -- [--json] [--backends cpu,wasm,webgpu] [--configs baby,tiny] [--paths reference,fast] ' +
+  '[--steps N] [--batch-size N] [--check]\n' +
+  '  --check  before timing, compare the fast path with the reference on each backend (tiny model) and print the differences';
+const PATHS: readonly BenchPath[] = ['reference', 'fast'];
 
 async function main(): Promise<void> {
   const values = parseFlags(
@@ -29,6 +40,9 @@ async function main(): Promise<void> {
       backends: { type: 'string' },
       configs: { type: 'string' },
       steps: { type: 'string' },
+      paths: { type: 'string' },
+      'batch-size': { type: 'string' },
+      check: { type: 'boolean' },
     },
     HELP,
   );
@@ -39,47 +53,84 @@ async function main(): Promise<void> {
   }
   const configs = (values.configs ?? 'baby').split(',').map((s) => s.trim());
   for (const c of configs) if (!isPresetName(c)) throw new UsageError(`--configs: ${JSON.stringify(c)} is not one of ${Object.keys(PRESETS).join(', ')}`);
+  const paths = (values.paths ?? 'reference,fast').split(',').map((s) => s.trim()) as BenchPath[];
+  for (const p of paths) if (!PATHS.includes(p)) throw new UsageError(`--paths: ${JSON.stringify(p)} is not one of ${PATHS.join(', ')}`);
   const steps = parseNumberFlag('steps', values.steps, true);
   if (steps !== undefined && steps < 1) throw new UsageError('--steps must be at least 1');
+  const batchSize = parseNumberFlag('batch-size', values['batch-size'], true);
+  if (batchSize !== undefined && batchSize < 1) throw new UsageError('--batch-size must be at least 1');
   const explicit = values.backends !== undefined;
 
   const log = (s: string) => {
     if (!values.json) process.stderr.write(s + '\n');
   };
   for (const backend of backends) {
+    let device: string;
     try {
-      log(`\n${await prepareNodeBackend(backend)}`);
+      device = await prepareNodeBackend(backend);
+      log(`\n${device}`);
     } catch (e) {
       // Without --backends, a missing WebGPU adapter is a fact to report, not a failure.
       if (explicit) throw e;
       log(`${backend}: skipped (${(e as Error).message})`);
       continue;
     }
+    if (values.check) {
+      const d = await fastAgreement(resolveHyperparameters('tiny', { vocabSize: 24, batchSize: 3, warmupSteps: 0 }));
+      const row = {
+        name: 'fast_agreement',
+        backend,
+        config: 'tiny',
+        loss_rel: d.loss,
+        grads_rel: d.grads,
+        worst_grad: d.worstGrad,
+        grad_norm_rel: d.gradNorm,
+        weights_after_step_abs: d.weightsAfterStep,
+        learning_rate: d.learningRate,
+      };
+      if (values.json) process.stdout.write(JSON.stringify(row) + '\n');
+      else log(`  fast vs reference: loss ${d.loss.toExponential(1)}, gradients ${d.grads.toExponential(1)} (relative), weights after a step ${d.weightsAfterStep.toExponential(1)}`);
+    }
     const ceiling = await matmulCeiling();
     log(`  plain matmul: ${ceiling.tried.map((t) => `${t.size}² ${t.gflops.toFixed(1)} GFLOP/s in ${t.seconds.toFixed(2)} s`).join(', ')}`);
     for (const config of configs as PresetName[]) {
-      const hp = resolveHyperparameters(config, { vocabSize: VOCAB_SIZE });
-      const r = await benchTrainStep(hp, steps ?? DEFAULT_STEPS[backend]);
-      const row = {
-        name: 'train_step',
-        path: 'reference',
-        backend,
-        env: 'node',
-        threads: 1,
-        config,
-        tokens_per_s: Math.round(r.tokensPerSecond),
-        gflops: round(r.gflops),
-        ceiling_gflops: round(ceiling.gflops),
-        ceiling_fraction: round(r.gflops / ceiling.gflops),
-        kernels_per_step: r.kernelsPerStep,
-      };
-      if (values.json) process.stdout.write(JSON.stringify(row) + '\n');
-      else
-        log(
-          `  ${config} training step: ${row.tokens_per_s} tokens/s, ${row.gflops} GFLOP/s ` +
-            `(${(100 * row.ceiling_fraction).toFixed(1)}% of the ${row.ceiling_gflops} GFLOP/s ceiling), ` +
-            `${row.kernels_per_step} ${backend === 'webgpu' ? 'GPU programs' : 'kernels'} per step, ${r.secondsPerStep.toFixed(3)} s per step`,
-        );
+      const hp = resolveHyperparameters(config, { vocabSize: VOCAB_SIZE, ...(batchSize ? { batchSize } : {}) });
+      const rates = new Map<BenchPath, number>();
+      for (const path of paths) {
+        const r = await benchTrainStep(hp, steps ?? DEFAULT_STEPS[backend], 2, path);
+        rates.set(path, r.tokensPerSecond);
+        const row = {
+          name: 'train_step',
+          path,
+          backend,
+          env: 'node',
+          threads: 1,
+          config,
+          batch_size: hp.batchSize,
+          tokens_per_s: Math.round(r.tokensPerSecond),
+          gflops: round(r.gflops),
+          ceiling_gflops: round(ceiling.gflops),
+          ceiling_fraction: round(r.gflops / ceiling.gflops),
+          kernels_per_step: r.kernelsPerStep,
+          sync_kernels: r.syncKernels,
+          device,
+        };
+        if (values.json) process.stdout.write(JSON.stringify(row) + '\n');
+        else
+          log(
+            `  ${config} training step, ${path} path: ${row.tokens_per_s} tokens/s, ${row.gflops} GFLOP/s ` +
+              `(${(100 * row.ceiling_fraction).toFixed(1)}% of the ${row.ceiling_gflops} GFLOP/s ceiling), ` +
+              `${row.kernels_per_step} ${backend === 'webgpu' ? 'GPU programs' : 'kernels'} per step` +
+              `${path === 'fast' ? ` (+${row.sync_kernels} per write-back, every 10 steps)` : ''}, ${r.secondsPerStep.toFixed(3)} s per step`,
+          );
+      }
+      const ref = rates.get('reference');
+      const fast = rates.get('fast');
+      if (ref && fast) {
+        const ratio = { name: 'train_step_ratio', backend, config, fast_over_reference: round(fast / ref) };
+        if (values.json) process.stdout.write(JSON.stringify(ratio) + '\n');
+        else log(`  ${config}: fast path ${ratio.fast_over_reference}x the reference`);
+      }
     }
     tf.disposeVariables();
   }
