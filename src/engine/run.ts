@@ -3,6 +3,9 @@ import { GPT, paramsFromArrays, paramsToArrays } from '../gpt/model';
 import { CharTokenizer } from '../gpt/tokenizer';
 import { validateCorpus } from '../corpus/validate';
 import { splitTokens, type Split } from '../train/data';
+import * as tf from '@tensorflow/tfjs';
+import { FastGPT } from '../gpt/fast/model';
+import { FastTrainer } from '../train/fastTrainer';
 import { Trainer } from '../train/trainer';
 import { CheckpointError, readCheckpoint, readResume, writeCheckpoint, writeResume } from './checkpoint';
 import { parameterShapes } from '../gpt/shapes';
@@ -17,9 +20,22 @@ export interface Run {
   tokenizer: CharTokenizer;
   split: Split;
   model: GPT;
-  trainer: Trainer;
+  trainer: RunTrainer;
   /** Characters of the corpus outside the checkpoint's vocabulary (they took the fallback token). */
   unknownChars: number;
+}
+
+/** The reference trainer, or the fast path's: the same interface, the same checkpoints and moments. */
+export type RunTrainer = Trainer | FastTrainer;
+
+/**
+ * The trainer for `model` on the current backend: the fast path (fused WebGPU programs, one flat
+ * AdamW) on webgpu when it supports the configuration (no dropout), else the reference path. On
+ * wasm and cpu the reference path is the faster one (the fast path's fallback ops there are not).
+ */
+export function makeTrainer(model: GPT, data: { train: Int32Array; val: Int32Array }, hp: Hyperparameters): RunTrainer {
+  if (tf.getBackend() === 'webgpu' && FastGPT.unsupported(model.config) == null) return new FastTrainer(model, data, hp);
+  return new Trainer(model, data, hp);
 }
 
 /** Starts a fresh run on `text`: validates corpus and hyperparameters before allocating anything. */
@@ -30,7 +46,7 @@ export function startRun(text: string, hp: Omit<Hyperparameters, 'vocabSize'> & 
   const { ids } = tokenizer.encode(text);
   const split = splitTokens(ids);
   const model = GPT.create(modelConfigOf(checked), checked.seed);
-  return { hp: checked, tokenizer, split, model, trainer: new Trainer(model, split, checked), unknownChars: 0 };
+  return { hp: checked, tokenizer, split, model, trainer: makeTrainer(model, split, checked), unknownChars: 0 };
 }
 
 /** The weights as a `.safetensors` checkpoint. */
@@ -84,7 +100,7 @@ export function restoreRun(
   const { ids, unknown } = tokenizer.encode(text);
   const split = splitTokens(ids);
   const model = new GPT(modelConfigOf(hp), paramsFromArrays(hp, ckpt.weights));
-  const trainer = new Trainer(model, split, hp);
+  const trainer = makeTrainer(model, split, hp);
   trainer.step = ckpt.step;
   if (resume) {
     const moments = new Map([...resume.moments].map(([k, v]) => [k, { m: v.m, v: v.v }]));
