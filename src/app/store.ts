@@ -23,6 +23,17 @@ import { MOBY_DICK_VOCABULARY, parseRunUrl, resolveRun, FORM_FIELDS, type FormFi
  * The loss history lives outside React state in `history` (columns, appended in place); the store
  * only carries `historyVersion`, bumped at most once per animation frame, so a burst of metrics
  * events costs one render.
+ *
+ * A watchdog keeps the engine alive: a worker can die without a word (the browser ends it under
+ * memory pressure, a crash in tfjs's WASM, `self.close()`), and then every call would wait forever.
+ * The worker holds a Web Lock for as long as it lives, and the page waits on that lock: it is
+ * granted the moment the worker is gone, however it went, while a worker that is merely busy (a
+ * slow shader compile can block it for many seconds) keeps it. Where there are no Web Locks, and
+ * for a worker that is alive but stuck, the page also pings the engine every few seconds: a ping
+ * unanswered, with nothing else heard from the worker, for `DEAD_AFTER_MS` counts as dead too, as
+ * does no answer soon after the worker reported an error. Then the page ends that worker, starts a
+ * new one, which restores the run autosaved in this browser, and tells the reader. At most
+ * `MAX_RESTARTS` times in one visit, so a worker that dies on start cannot loop.
  */
 
 type Engine = ReturnType<typeof createEngine>;
@@ -56,6 +67,8 @@ export interface LabState {
   busy: LabAction | null;
   /** A failed call or a worker that would not load, in words. */
   error: string | null;
+  /** Said when the engine's worker died and was restarted (the page's notice; the engine's own is in `status`). */
+  restartNotice: string | null;
   corpusError: string | null;
   importError: string | null;
   /** The run in the address (`?preset=…&layers=…`) and, when it is invalid, why it did not start. */
@@ -88,6 +101,7 @@ export interface LabState {
   importCheckpoint(file: File): Promise<void>;
   setDockOpen(open: boolean): void;
   dismissError(): void;
+  dismissRestartNotice(): void;
 }
 
 /** The current run's loss curve (see the note above). */
@@ -98,6 +112,13 @@ const DOCK_KEY = 'gpt-lab-dock';
 
 let engine: Engine | null = null;
 
+/** The watchdog's pacing (see the note at the top). */
+const PING_EVERY_MS = 5_000;
+const DEAD_AFTER_MS = 90_000;
+/** After the worker reports an error, how long an answer to a ping may take before it counts as dead. */
+const ERROR_GRACE_MS = 5_000;
+const MAX_RESTARTS = 3;
+
 /**
  * The engine for chapter widgets: its chapter namespaces (`api.inspect.…`, `api.tuning.…`) and
  * methods. Null until the lab has started it and it has a model (`status.state` past 'starting').
@@ -105,6 +126,15 @@ let engine: Engine | null = null;
 export function useEngine(): EngineRemote | null {
   const ready = useLab((s) => s.status != null && s.status.state !== 'starting' && s.status.state !== 'error');
   return ready && engine ? engine.api : null;
+}
+
+/**
+ * The same as `useEngine`, outside React (the Service Worker bridge, src/app/serviceWorker.ts):
+ * the engine's proxy once it has a model, else null.
+ */
+export function engineApi(): EngineRemote | null {
+  const s = useLab.getState().status;
+  return s != null && s.state !== 'starting' && s.state !== 'error' && engine ? engine.api : null;
 }
 
 function messageOf(e: unknown): string {
@@ -214,6 +244,163 @@ export const useLab = create<LabState>((set, get) => {
     return get().status?.hp ?? placeholderHp();
   }
 
+  // ---- The engine's worker, and the watchdog that restarts it when it dies.
+  let restarts = 0;
+  let watchdog: ReturnType<typeof setInterval> | null = null;
+  /** performance.now() of the last thing heard from the current worker (an answer or an event). */
+  let lastHeard = 0;
+  /** When the unanswered ping was sent, if one is out. */
+  let pingSentAt: number | null = null;
+
+  function heardFrom(client: Engine): boolean {
+    if (engine !== client) return false;
+    lastHeard = performance.now();
+    return true;
+  }
+
+  /** Asks the worker for its status; any answer counts as alive. */
+  function ping(client: Engine): number {
+    const sent = performance.now();
+    pingSentAt = sent;
+    client.api.status().then(
+      () => {
+        if (heardFrom(client) && pingSentAt === sent) pingSentAt = null;
+      },
+      () => undefined, // a call rejected by a worker that is going away: the watchdog sees the silence
+    );
+    return sent;
+  }
+
+  function silentSince(since: number): boolean {
+    return lastHeard < since;
+  }
+
+  function watch(client: Engine) {
+    if (watchdog != null) clearInterval(watchdog);
+    lastHeard = performance.now();
+    pingSentAt = null;
+    watchdog = setInterval(() => {
+      if (engine !== client) return;
+      const now = performance.now();
+      if (pingSentAt == null) {
+        ping(client);
+      } else if (now - Math.max(pingSentAt, lastHeard) > DEAD_AFTER_MS) {
+        // A ping is out, and nothing at all has come back for that long (events count as life too).
+        died(client, `it stopped answering for ${Math.round(DEAD_AFTER_MS / 1000)} seconds`);
+      }
+    }, PING_EVERY_MS);
+  }
+
+  /**
+   * Waits on the worker's life lock (client.ts). It must be held by the worker before the page asks
+   * for it, or the page would simply be granted it: the page first waits to see it held.
+   */
+  function watchLock(client: Engine) {
+    const name = client.lifeLock;
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    if (name == null || locks == null) return;
+    void (async () => {
+      for (let tries = 0; ; tries++) {
+        if (engine !== client) return;
+        const { held = [] } = await locks.query();
+        if (held.some((l) => l.name === name)) break;
+        // Not taken yet: the worker is still loading (a slow network, a busy machine).
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** Math.min(tries, 5))));
+      }
+      await locks.request(name, () => {
+        if (engine === client) died(client, 'its worker ended unexpectedly');
+      });
+    })().catch(() => undefined);
+  }
+
+  /** The worker reported an error: it may have died of it. A quick ping decides. */
+  function checkAfterError(client: Engine, what: string) {
+    const sent = ping(client);
+    setTimeout(() => {
+      if (engine === client && silentSince(sent)) died(client, what);
+    }, ERROR_GRACE_MS);
+  }
+
+  /** The current worker is gone: end it and start another (or give up after MAX_RESTARTS). */
+  function died(client: Engine, why: string) {
+    if (engine !== client) return;
+    if (watchdog != null) clearInterval(watchdog);
+    watchdog = null;
+    client.terminate();
+    engine = null;
+    const before = get().status;
+    const saved = before?.lastSavedStep;
+    const savedText = saved != null ? `Your run was autosaved at step ${saved}.` : '';
+    if (restarts >= MAX_RESTARTS) {
+      set({
+        busy: null,
+        restartNotice: null,
+        status: before ? { ...before, state: 'error', error: null } : null,
+        error: `The engine stopped (${why}) after ${restarts} restarts already. ${savedText} Reload the page to try again.`.replace(/ {2}/g, ' '),
+      });
+      return;
+    }
+    restarts++;
+    set({
+      busy: null,
+      error: null,
+      status: before ? { ...before, state: 'starting', notice: null, error: null } : null,
+      restartNotice: `The engine stopped (${why}). Restarting it…`,
+    });
+    launch(why);
+  }
+
+  /** Creates the engine worker and starts it; `restartedAfter` says why, when an earlier one died. */
+  function launch(restartedAfter: string | null) {
+    const { url, urlErrors } = get();
+    let client: Engine;
+    try {
+      client = createEngine();
+    } catch (e) {
+      set({ error: `The engine could not start: ${messageOf(e)}` });
+      return;
+    }
+    engine = client;
+    client.worker.addEventListener('error', (e) => {
+      if (engine !== client) return;
+      const what = e.message || 'its worker failed to load';
+      set({ error: `The engine reported an error: ${what}` });
+      checkAfterError(client, `its worker failed: ${what}`);
+    });
+    watch(client);
+    watchLock(client);
+    // A restart restores the autosaved run: the run in the address was only where the visit began.
+    const shared =
+      restartedAfter == null && url.hasRun && urlErrors.length === 0 ? (resolveRun(url).hp ?? undefined) : undefined;
+    // Events of a worker that was replaced are dropped.
+    const events = eventsProxy({
+      status: (s) => {
+        if (heardFrom(client)) onStatus(s);
+      },
+      metrics: (m) => {
+        if (heardFrom(client)) onMetrics(m);
+      },
+      sample: (s) => {
+        if (heardFrom(client)) onSample(s);
+      },
+    });
+    void call(null, async (api) => {
+      const status = await api.start(
+        {
+          backend: restartedAfter == null ? url.backend : (get().backendOverride ?? url.backend),
+          pretrainedUrl: new URL('models/base.safetensors', document.baseURI).href,
+          corpusUrl: new URL('data/moby-dick.txt', document.baseURI).href,
+          shared,
+        },
+        events,
+      );
+      if (!heardFrom(client)) return;
+      onStatus(status);
+      if (restartedAfter != null) set({ restartNotice: restartNoticeText(restartedAfter, status) });
+      await api.setSampleTemperature(get().sampleTemperature);
+    });
+  }
+
   return {
     status: null,
     latest: null,
@@ -223,6 +410,7 @@ export const useLab = create<LabState>((set, get) => {
     sampleTemperature: 0.8,
     busy: null,
     error: null,
+    restartNotice: null,
     corpusError: null,
     importError: null,
     ...initialUrlState(),
@@ -234,31 +422,8 @@ export const useLab = create<LabState>((set, get) => {
       if (url.debug) {
         window.gptLab = { metrics: () => history.toArray(), status: () => get().status };
       }
-      try {
-        engine = createEngine();
-      } catch (e) {
-        set({ error: `The engine could not start: ${messageOf(e)}` });
-        return;
-      }
-      engine.worker.addEventListener('error', (e) => {
-        set({ error: `The engine reported an error: ${e.message || 'its worker failed to load'}` });
-      });
       if (urlErrors.length > 0) set({ dockOpen: true });
-      const shared = url.hasRun && urlErrors.length === 0 ? (resolveRun(url).hp ?? undefined) : undefined;
-      const events = eventsProxy({ status: onStatus, metrics: onMetrics, sample: onSample });
-      void call(null, async (api) => {
-        const status = await api.start(
-          {
-            backend: url.backend,
-            pretrainedUrl: new URL('models/base.safetensors', document.baseURI).href,
-            corpusUrl: new URL('data/moby-dick.txt', document.baseURI).href,
-            shared,
-          },
-          events,
-        );
-        onStatus(status);
-        await api.setSampleTemperature(get().sampleTemperature);
-      });
+      launch(null);
     },
 
     async train() {
@@ -381,8 +546,22 @@ export const useLab = create<LabState>((set, get) => {
     dismissError() {
       set({ error: null });
     },
+
+    dismissRestartNotice() {
+      set({ restartNotice: null });
+    },
   };
 });
+
+/** What the reader is told once a new engine has started after the old one died. */
+function restartNoticeText(why: string, status: EngineStatus): string {
+  const head = `The engine stopped (${why}) and was restarted.`;
+  if (status.state === 'error') return `${head} It could not start again: ${status.error ?? 'no reason given'}`;
+  if (status.origin === 'restored') {
+    return `${head} Your run was restored from its last autosave, at step ${status.step}; press Train to go on.`;
+  }
+  return `${head} There was no autosave to restore, so it loaded the ${status.origin === 'pretrained' ? 'pretrained' : status.origin} model.`;
+}
 
 declare global {
   interface Window {

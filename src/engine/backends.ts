@@ -166,12 +166,80 @@ function probeWasm(): BackendReport {
   return { name, available: true, reason, wasm: { simd, threads } };
 }
 
+export interface UseBackendOptions {
+  /**
+   * Give up when the backend has not started within this many milliseconds (a GPU driver that
+   * never answers, a binary that never arrives). It is then reported as a `BackendError`, the
+   * backend that was active before stays active, and `name` is not tried again in this session.
+   */
+  timeoutMs?: number;
+  /** Runs first, inside the time limit (Node sets up WebGPU or finds the wasm binaries here). */
+  prepare?: (name: BackendName) => Promise<void>;
+}
+
+/** Backends that once failed to start in time, with the message given then: they are not tried again. */
+const abandoned = new Map<BackendName, string>();
+
 /**
  * Makes `name` the backend every later tfjs call runs on. Imports its package on first use, and
- * throws a `BackendError` saying why if the backend cannot start; the backend that was active
- * before is then left active.
+ * throws a `BackendError` saying why if the backend cannot start (or, with `timeoutMs`, does not
+ * start in time); the backend that was active before is then left active.
  */
-export async function useBackend(name: BackendName): Promise<void> {
+export async function useBackend(name: BackendName, options: UseBackendOptions = {}): Promise<void> {
+  const earlier = abandoned.get(name);
+  if (earlier != null) throw new BackendError(name, earlier);
+  const { timeoutMs, prepare } = options;
+  if (timeoutMs == null || !Number.isFinite(timeoutMs)) {
+    await prepare?.(name);
+    return startBackend(name, () => false);
+  }
+  const previous = currentBackend();
+  let timedOut = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      const message = `The ${name} backend did not start within ${formatSeconds(timeoutMs)}, so it is not used.`;
+      abandoned.set(name, message);
+      abandonStart(name, previous);
+      reject(new BackendError(name, message));
+    }, timeoutMs);
+  });
+  try {
+    await Promise.race([
+      (async () => {
+        await prepare?.(name);
+        if (!timedOut) await startBackend(name, () => timedOut);
+      })(),
+      limit,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Forgets a start that did not finish: tfjs waits on a pending backend initialization before any
+ * other call (every op would throw "has not yet been initialized"), and `removeBackend` is its way
+ * of making such a promise obsolete. The factory goes with it, which is what we want: the backend
+ * that hung is not used again. Then the backend active before takes over again.
+ */
+function abandonStart(name: BackendName, previous: BackendName | null): void {
+  try {
+    if (tf.findBackendFactory(name) != null) tf.removeBackend(name);
+  } catch {
+    // nothing registered under that name: nothing to forget
+  }
+  if (previous != null && previous !== name && tf.engine().registry[previous] != null) void tf.setBackend(previous);
+}
+
+function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${s >= 10 ? Math.round(s) : Number(s.toPrecision(2))} s`;
+}
+
+/** The body of `useBackend`; `gaveUp()` turns true when the caller stopped waiting. */
+async function startBackend(name: BackendName, gaveUp: () => boolean): Promise<void> {
   const previous = currentBackend();
   try {
     await importBackend(name);
@@ -179,6 +247,7 @@ export async function useBackend(name: BackendName): Promise<void> {
     if (err instanceof BackendError) throw err;
     throw new BackendError(name, `Could not load the ${name} backend: ${messageOf(err)}`, { cause: err });
   }
+  if (gaveUp()) return; // the package arrived too late: leave tfjs as the caller left it
   if (tf.findBackendFactory(name) == null) {
     const report = await probeBackend(name);
     let why = report.reason;
@@ -197,7 +266,7 @@ export async function useBackend(name: BackendName): Promise<void> {
     ok = false;
     failure = err;
   }
-  if (ok) return;
+  if (ok || gaveUp()) return;
 
   if (previous != null && previous !== name) await tf.setBackend(previous);
   const report = await probeBackend(name);

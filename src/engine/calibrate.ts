@@ -4,6 +4,10 @@
  * cpu) that the probe finds available builds the model's shapes with a batch of 2, takes one
  * warm-up step (shader compilation, first allocations), then times training steps for about
  * `budgetMs` (one step only when the warm-up alone took longer). The host caches the result per device.
+ *
+ * Nothing here may wait forever: a backend that does not start within `startTimeoutMs` (a GPU
+ * driver that never answers) or does not finish its steps within `measureTimeoutMs` is reported
+ * unavailable with that reason, and the next one is tried.
  */
 import { DEFAULTS, type Hyperparameters, type ModelConfig } from '../gpt/config';
 import { GPT } from '../gpt/model';
@@ -20,7 +24,14 @@ export interface CalibrateOptions {
   reports?: BackendReport[];
   /** Called before switching to a backend (Node sets up WebGPU or the wasm paths here). */
   prepare?: (name: BackendName) => Promise<void>;
+  /** A backend that has not started after this long is skipped (default 30 s: a slow network may be fetching WASM). */
+  startTimeoutMs?: number;
+  /** A backend whose warm-up and timed steps take longer than this is skipped (default 120 s). */
+  measureTimeoutMs?: number;
 }
+
+export const DEFAULT_START_TIMEOUT_MS = 30_000;
+export const DEFAULT_MEASURE_TIMEOUT_MS = 120_000;
 
 /**
  * Tokens per second of training `config` on every available backend, in ladder order. The CPU
@@ -44,9 +55,13 @@ export async function calibrate(config: ModelConfig, options: CalibrateOptions =
       continue;
     }
     try {
-      await options.prepare?.(name);
-      await useBackend(name);
-      const tokensPerSecond = await measure(config, options.batchSize ?? 2, options.budgetMs ?? 1500);
+      await useBackend(name, { prepare: options.prepare, timeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS });
+      const limit = options.measureTimeoutMs ?? DEFAULT_MEASURE_TIMEOUT_MS;
+      const tokensPerSecond = await withinTime(
+        measure(config, options.batchSize ?? 2, options.budgetMs ?? 1500),
+        limit,
+        `its training steps did not finish within ${Math.round(limit / 1000)} s`,
+      );
       rates.push({ name, available: true, reason: report.reason, tokensPerSecond });
       if (name === 'wasm') wasmWorked = true;
     } catch (err) {
@@ -58,6 +73,18 @@ export async function calibrate(config: ModelConfig, options: CalibrateOptions =
     await useBackend(previous).catch(() => undefined);
   }
   return rates;
+}
+
+/**
+ * `work`, or a rejection with `message` once `ms` have passed. What `work` was doing goes on in the
+ * background (a promise cannot be cancelled); a hung step holds its tensors until it ends, if ever.
+ */
+function withinTime<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
 }
 
 /** The fastest measured backend, or null when none was measured. */

@@ -18,16 +18,26 @@ export interface EngineClient {
   /** Every EngineApi method, returning a promise of its result from the worker. */
   api: EngineRemote;
   worker: Worker;
+  /**
+   * The Web Lock the worker holds for as long as it lives (its `name`, unique per worker). The
+   * browser releases it when the worker ends in any way (closed, crashed, terminated), so the page
+   * can wait on it to learn of a death that fires no event. Null without the Web Locks API.
+   */
+  lifeLock: string | null;
   /** Stops the worker (and training with it) and releases the proxy. */
   terminate(): void;
 }
 
+let workers = 0;
+
 export function createEngine(): EngineClient {
-  const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'gpt-lab-engine' });
+  const name = `gpt-lab-engine ${Date.now().toString(36)}-${++workers}`;
+  const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name });
   const api = Comlink.wrap<EngineApi>(worker) as unknown as EngineRemote;
   return {
     api,
     worker,
+    lifeLock: typeof navigator !== 'undefined' && navigator.locks != null ? name : null,
     terminate() {
       api[Comlink.releaseProxy]();
       worker.terminate();

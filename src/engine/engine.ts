@@ -30,7 +30,7 @@ import { generate } from '../gpt/sample';
 import { CharTokenizer } from '../gpt/tokenizer';
 import { NonFiniteLossError, type StepReport } from '../train/trainer';
 import { BACKEND_NAMES, currentBackend, probeBackends, useBackend, type BackendName, type BackendReport } from './backends';
-import { calibrate, fastest } from './calibrate';
+import { calibrate, DEFAULT_START_TIMEOUT_MS, fastest } from './calibrate';
 import { CheckpointError, readCheckpoint } from './checkpoint';
 import type {
   BackendChoice,
@@ -84,6 +84,8 @@ export interface EngineOptions {
   sampleLength: number;
   /** How long calibration times each backend. */
   calibrationMs: number;
+  /** A backend that has not started after this many milliseconds is reported unavailable, and the next one is tried. */
+  backendStartMs: number;
   /** Training settings for continuing from a checkpoint without a resume record (the shipped one, an imported one). */
   continueTraining: Partial<TrainConfig>;
   /** Such a run is planned for this many more steps than the checkpoint has. */
@@ -97,6 +99,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   sampleEveryMs: 5000,
   sampleLength: 200,
   calibrationMs: 1500,
+  backendStartMs: DEFAULT_START_TIMEOUT_MS,
   // A gentle rate for a model that has learned already. Its optimizer starts with empty moments and
   // no warmup, so Adam's first updates move every weight by about the learning rate: at 5e-4 that
   // knocked the shipped model's validation loss from 1.62 to 1.91; at 1e-4 to 1.65, regained in a
@@ -159,6 +162,8 @@ export class Engine implements EngineApi {
   /** What ended the loop, until `recover` deals with it. */
   private failure: unknown = null;
   private readonly watchedDevices = new WeakSet<object>();
+  /** The WebGPU device tfjs trains on, while the run is on webgpu (to ask whether it was lost). */
+  private gpuDevice: GPUDevice | null = null;
   /** Set by `cancelJob`, cleared when the next job starts. */
   private jobCancelled = false;
 
@@ -664,6 +669,7 @@ export class Engine implements EngineApi {
     return calibrate(config, {
       reports,
       budgetMs: this.opts.calibrationMs,
+      startTimeoutMs: this.opts.backendStartMs,
       prepare: this.host.prepareBackend?.bind(this.host),
     });
   }
@@ -681,20 +687,29 @@ export class Engine implements EngineApi {
     return `${this.host.userAgent} | ${adapter} | ${shapes}`;
   }
 
-  /** Switches tfjs to `name` (throws a BackendError saying why it cannot) and watches a GPU device. */
+  /**
+   * Switches tfjs to `name` (throws a BackendError saying why it cannot, or that it did not start
+   * within `backendStartMs`) and watches a GPU device.
+   */
   private async activate(name: BackendName): Promise<void> {
-    await this.host.prepareBackend?.(name);
-    await useBackend(name);
+    await useBackend(name, { prepare: this.host.prepareBackend?.bind(this.host), timeoutMs: this.opts.backendStartMs });
+    this.gpuDevice = null;
     if (name === 'webgpu') this.watchDevice();
   }
 
   /** When tfjs's WebGPU device is lost, move the run down the ladder. */
   private watchDevice(): void {
     const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
-    if (device?.lost == null || this.watchedDevices.has(device)) return;
+    if (device?.lost == null) return;
+    this.gpuDevice = device;
+    if (this.watchedDevices.has(device)) return;
     this.watchedDevices.add(device);
     void device.lost.then((info) => {
-      if (info.reason === 'destroyed') return;
+      // tfjs 4.22 never destroys its own device (its dispose frees buffers only), but a host may
+      // when it shuts down: a destroyed device tfjs no longer trains on is no loss. One it still
+      // trains on is, whoever destroyed it (a driver reset can surface as 'destroyed' too).
+      const inUse = (tf.engine().registry.webgpu as unknown as { device?: GPUDevice } | undefined)?.device === device;
+      if (info.reason === 'destroyed' && !inUse) return;
       void this.exclusive(async () => {
         if (this.choice?.name !== 'webgpu' || this.run == null) return;
         const wasTraining = await this.halt(); // a failed loop may have recovered already
@@ -853,11 +868,14 @@ export class Engine implements EngineApi {
       if (failure instanceof NonFiniteLossError) {
         const step = this.restoreLastGood();
         this.state = 'paused';
-        this.notice = `${failure.message} The weights of step ${step} were restored.`;
+        const value = /became (\S+) at/.exec(failure.message)?.[1] ?? 'NaN';
+        this.notice =
+          `The loss became ${value} at step ${failure.step}, so training paused and the weights of step ${step}, ` +
+          'the last good ones, were restored. If it happens again, lower the learning rate or load another checkpoint.';
         this.emitStatus();
         return false;
       }
-      if (isDeviceLost(failure)) {
+      if (isDeviceLost(failure) || (await this.deviceWasLost())) {
         await this.fallBack(messageOf(failure));
         return this.state !== 'error';
       }
@@ -869,6 +887,23 @@ export class Engine implements EngineApi {
     }
     this.emitStatus();
     return false;
+  }
+
+  /**
+   * Whether the run's WebGPU device is gone. A read-back on a lost device fails with whatever words
+   * the browser chose ("AbortError: … destroyed …"), and may fail before `device.lost` settles, so
+   * an unrecognized failure on webgpu waits briefly for that promise before it is called an error.
+   */
+  private async deviceWasLost(): Promise<boolean> {
+    const device = this.gpuDevice;
+    if (device == null || this.choice?.name !== 'webgpu') return false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const lost = await Promise.race([
+      device.lost.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 1000))),
+    ]);
+    clearTimeout(timer);
+    return lost;
   }
 
   /** Back to the last good weights and optimizer state, keeping the current settings. Returns its step. */
@@ -972,7 +1007,7 @@ export class Engine implements EngineApi {
       this.lastSavedStep = snap.step;
       if (this.notice?.startsWith(SAVE_FAILED)) this.notice = null;
     } catch (err) {
-      this.notice = `${SAVE_FAILED}: ${messageOf(err)}. Training goes on; export a checkpoint to keep your work.`;
+      this.notice = `${SAVE_FAILED}: ${describeSaveFailure(err)}. Training goes on; export a checkpoint to keep your work.`;
     }
     this.emitStatus();
   }
@@ -1120,4 +1155,14 @@ export function isDeviceLost(err: unknown): boolean {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Why a save failed, in the reader's words: a full disk is named as such (IndexedDB says it in its own way). */
+function describeSaveFailure(err: unknown): string {
+  // A DOMException's name says more than its message, which Chromium leaves empty for a full quota.
+  const raw = messageOf(err).trim().replace(/\.$/, '');
+  const name = err instanceof Error && err.name !== 'Error' && !raw.includes(err.name) ? err.name : '';
+  const message = [name, raw].filter(Boolean).join(': ') || 'no reason given';
+  if (/quota/i.test(message)) return `the browser has no more room to store this site's data (${message})`;
+  return message;
 }

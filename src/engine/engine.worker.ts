@@ -34,3 +34,7 @@ class WorkerEngine extends Engine {
 }
 
 Comlink.expose(new WorkerEngine(host));
+
+// Held until this worker ends, however it ends: the page waits on it to notice a silent death
+// (client.ts `lifeLock`). The name is the worker's own, unique per worker.
+void self.navigator.locks?.request(self.name, () => new Promise<never>(() => undefined));

@@ -245,7 +245,10 @@ describe('training, pausing and resuming', () => {
     await waitFor('step 15', () => events.lastStep >= 15); // past the autosave at step 10
     const during = await engine.status();
     expect(during.state).toBe('training');
-    expect(during.notice).toMatch(/^Autosave failed: QuotaExceededError.*Training goes on/);
+    expect(during.notice).toBe(
+      "Autosave failed: the browser has no more room to store this site's data (QuotaExceededError: the storage quota is used up). " +
+        'Training goes on; export a checkpoint to keep your work.',
+    );
     expect(during.lastSavedStep).toBeNull();
     storage.failure = null;
     const paused = await engine.pause();
@@ -373,7 +376,8 @@ describe('recovery', () => {
     const status = await engine.status();
     expect(status.state).toBe('paused');
     expect(status.step).toBe(saved.step);
-    expect(status.notice).toMatch(/The loss became NaN at step \d+.*The weights of step \d+ were restored/);
+    expect(status.notice).toMatch(/^The loss became NaN at step \d+, so training paused and the weights of step \d+, the last good ones, were restored\./);
+    expect(status.notice).toContain(`the weights of step ${saved.step}, the last good ones`);
     await expectSameWeights(engine, good);
     // and training goes on from there
     const after = await trainFor(engine, events, 2);

@@ -10,6 +10,8 @@ function labelOf(field: string): string {
 /** Notices (role="status") and errors (role="alert") above the dock, visible even when it is closed. */
 export function Banners() {
   const notice = useLab((s) => s.status?.notice ?? null);
+  const restartNotice = useLab((s) => s.restartNotice);
+  const dismissRestartNotice = useLab((s) => s.dismissRestartNotice);
   const engineError = useLab((s) => s.status?.error ?? null);
   const error = useLab((s) => s.error);
   const urlErrors = useLab((s) => s.urlErrors);
@@ -25,6 +27,16 @@ export function Banners() {
               .map((e) => fieldErrorText(labelOf(String(e.field)), e.message))
               .join(' ')}{' '}
             The hyperparameters form shows it; correct it there and press Apply.
+          </p>
+        </div>
+      )}
+      {restartNotice && (
+        <div className="banner banner-notice" role="status" data-testid="restart-notice">
+          <p>
+            {restartNotice}{' '}
+            <button type="button" className="link-button" onClick={dismissRestartNotice}>
+              Dismiss
+            </button>
           </p>
         </div>
       )}
