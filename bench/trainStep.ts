@@ -4,6 +4,7 @@ import { GPT } from '../src/gpt/model';
 import { Rng } from '../src/gpt/random';
 import { Trainer } from '../src/train/trainer';
 import { FastTrainer } from '../src/train/fastTrainer';
+import { installConfiguredSimdKernels, simdKernelsFailure, simdKernelsInstalled, uninstallSimdKernels } from '../src/gpt/simd/install';
 import { countKernels, countWebGPUPrograms } from './counters';
 
 /** `reference`: src/gpt/model.ts with Trainer; `fast`: src/gpt/fast with FastTrainer. */
@@ -29,6 +30,24 @@ export interface TrainStepResult {
  * buffer pools); the clock covers `steps` steps and ends when the last loss is on the CPU.
  */
 export async function benchTrainStep(hp: Hyperparameters, steps: number, warmup = 2, path: BenchPath = 'reference'): Promise<TrainStepResult> {
+  // The fast path on wasm is the reference model on our SIMD kernels (src/gpt/simd): the flat
+  // fast model's stock-op fallback is slower there. Elsewhere it is FastTrainer.
+  const onWasm = tf.getBackend() === 'wasm';
+  if (onWasm && path === 'fast' && !(await installConfiguredSimdKernels())) {
+    throw new Error(`the SIMD kernels did not install: ${simdKernelsFailure() ?? 'not configured'}`);
+  }
+  // The reference path runs on tfjs's stock kernels.
+  const restoreSimd = onWasm && path === 'reference' && simdKernelsInstalled();
+  if (restoreSimd) uninstallSimdKernels();
+  try {
+    return await benchPath(hp, steps, warmup, path === 'fast' && !onWasm);
+  } finally {
+    if (restoreSimd) await installConfiguredSimdKernels();
+  }
+}
+
+async function benchPath(hp: Hyperparameters, steps: number, warmup: number, useFast: boolean): Promise<TrainStepResult> {
+  const path: BenchPath = useFast ? 'fast' : 'reference';
   const model = GPT.create(modelConfigOf(hp), hp.seed);
   const rng = new Rng(99);
   const tokens = Int32Array.from({ length: 200_000 }, () => rng.int(hp.vocabSize));

@@ -7,10 +7,12 @@
  * `VK_ICD_FILENAMES`. Where that variable (or `VK_DRIVER_FILES`) is already set, it stands.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { configureSimdKernels } from '../../src/gpt/simd/install';
 import {
   BackendError,
   configureWasmPaths,
@@ -181,6 +183,9 @@ export function configureNodeWasm(): string {
     throw new BackendError('wasm', `The WASM binaries are missing from ${dist}; run \`npm ci\`.`);
   }
   configureWasmPaths(dist + path.sep); // a prefix: tfjs appends the file name
+  // GPT Lab's own SIMD kernels (src/gpt/simd), installed when the wasm backend starts.
+  const kernels = fileURLToPath(new URL('../../src/gpt/simd/kernels.wasm', import.meta.url));
+  configureSimdKernels(async () => readFileSync(kernels));
   return dist;
 }
 

@@ -7,6 +7,7 @@
  * `wasm-paths.vite.ts` for the site, `scripts/lib/node-backends.ts` for Node).
  */
 import * as tf from '@tensorflow/tfjs';
+import { installConfiguredSimdKernels } from '../gpt/simd/install';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -266,6 +267,9 @@ async function startBackend(name: BackendName, gaveUp: () => boolean): Promise<v
     ok = false;
     failure = err;
   }
+  // Our WebAssembly SIMD kernels (src/gpt/simd), where the host configured them; without them the
+  // stock kernels run.
+  if (ok && name === 'wasm' && !gaveUp()) await installConfiguredSimdKernels();
   if (ok || gaveUp()) return;
 
   if (previous != null && previous !== name) await tf.setBackend(previous);

@@ -129,3 +129,41 @@ export async function installSimdKernels(wasmBytes: BufferSource): Promise<() =>
   installed = { restore };
   return restore;
 }
+
+let loader: (() => Promise<BufferSource>) | null = null;
+let lastFailure: string | null = null;
+
+/**
+ * Says where the host finds kernels.wasm (the worker: a URL Vite gives; Node: the file). Until a
+ * host says so, the wasm backend runs its stock kernels.
+ */
+export function configureSimdKernels(load: () => Promise<BufferSource>): void {
+  loader = load;
+}
+
+/** Puts tfjs's stock kernels back (the benchmark's reference path); `installConfiguredSimdKernels` brings ours again. */
+export function uninstallSimdKernels(): void {
+  installed?.restore();
+}
+
+/** Why the kernels are not in use after the last attempt, or null. */
+export function simdKernelsFailure(): string | null {
+  return lastFailure;
+}
+
+/**
+ * Installs the kernels if a host configured them and tfjs is on wasm; never throws: without them
+ * the backend simply runs its stock kernels (a browser without WebAssembly SIMD, say).
+ */
+export async function installConfiguredSimdKernels(): Promise<boolean> {
+  if (installed) return true;
+  if (loader == null || tf.getBackend() !== 'wasm') return false;
+  try {
+    await installSimdKernels(await loader());
+    lastFailure = null;
+    return true;
+  } catch (err) {
+    lastFailure = err instanceof Error ? err.message : String(err);
+    return false;
+  }
+}
