@@ -12,13 +12,14 @@ import { prepareNodeBackend } from '../../scripts/lib/node-backends';
 import { resolveHyperparameters, modelConfigOf } from '../../src/gpt/config';
 import { GPT } from '../../src/gpt/model';
 import { Rng } from '../../src/gpt/random';
-import { installSimdKernels, simdKernelsInstalled } from '../../src/gpt/simd/install';
+import { installSimdKernels, simdKernelsInstalled, uninstallSimdKernels } from '../../src/gpt/simd/install';
 
 const bytes = new Uint8Array(readFileSync(SIMD_BINARY));
 let restore: (() => void) | null = null;
 
 beforeAll(async () => {
   await prepareNodeBackend('wasm');
+  uninstallSimdKernels(); // Node's wasm set-up installs them; these tests install and remove them themselves
 });
 
 afterAll(async () => {
