@@ -1,7 +1,7 @@
 import { useId, useState, type CSSProperties, type ReactNode } from 'react';
 import { useEngine } from '../../app/store';
 import type { BlockView } from '../../engine/jobs/inspect';
-import { EngineWaiting, ErrorLine, ScrollBox, StepNote, useDebounced, useEngineCall } from './shared';
+import { EngineWaiting, ErrorLine, ScrollBox, StepNote, useDebounced, useEngineCall, PromptField } from './shared';
 
 /**
  * A block: the model drawn as the path a prompt takes, each part with the shape of what it outputs
@@ -82,23 +82,7 @@ export function Block() {
   return (
     <div className="tf-widget" data-testid="block-widget">
       <div className="tf-controls">
-        <div className="field tf-grow">
-          <label htmlFor={`${ids}-prompt`}>Prompt</label>
-          <input
-            id={`${ids}-prompt`}
-            type="text"
-            value={prompt}
-            onChange={(e) => setPrompt(e.target.value)}
-            aria-invalid={empty}
-            aria-describedby={empty ? `${ids}-prompt-error` : undefined}
-            spellCheck={false}
-          />
-          {empty ? (
-            <p className="field-error" id={`${ids}-prompt-error`}>
-              Type at least one character.
-            </p>
-          ) : null}
-        </div>
+        <PromptField id={`${ids}-prompt`} value={prompt} onChange={setPrompt} />
         {b ? (
           <div className="field">
             <label htmlFor={`${ids}-layer`}>Block</label>

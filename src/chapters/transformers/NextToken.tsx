@@ -1,7 +1,7 @@
 import { useId, useMemo, useState } from 'react';
 import { useEngine, useLab } from '../../app/store';
 import type { NextTokenView, SampleTextView } from '../../engine/jobs/inspect';
-import { EngineWaiting, ErrorLine, nameChar, ScrollBox, showChar, StepNote, useDebounced, useEngineCall } from './shared';
+import { EngineWaiting, ErrorLine, nameChar, ScrollBox, showChar, StepNote, useDebounced, useEngineCall, PromptField } from './shared';
 
 /**
  * Next-token prediction: the last position's distribution over every character for the reader's
@@ -57,23 +57,7 @@ export function NextToken() {
   return (
     <div className="tf-widget" data-testid="next-token-widget">
       <div className="tf-controls">
-        <div className="field tf-grow">
-          <label htmlFor={`${ids}-prompt`}>Prompt</label>
-          <input
-            id={`${ids}-prompt`}
-            type="text"
-            value={prompt}
-            onChange={(e) => setPrompt(e.target.value)}
-            aria-invalid={empty}
-            aria-describedby={empty ? `${ids}-prompt-error` : undefined}
-            spellCheck={false}
-          />
-          {empty ? (
-            <p className="field-error" id={`${ids}-prompt-error`}>
-              Type at least one character.
-            </p>
-          ) : null}
-        </div>
+        <PromptField id={`${ids}-prompt`} value={prompt} onChange={setPrompt} />
         <button type="button" className="primary" onClick={predict} disabled={!api || call.busy || empty}>
           {n ? 'Predict again' : 'Predict the next character'}
         </button>

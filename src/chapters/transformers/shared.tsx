@@ -129,3 +129,27 @@ export function ScrollBox({ label, children }: { label: string; children: ReactN
     </div>
   );
 }
+
+/** The prompt box the widgets share: labelled, and an empty prompt gets its message on the field. */
+export function PromptField({ id, value, onChange }: { id: string; value: string; onChange: (v: string) => void }) {
+  const empty = value.length === 0;
+  return (
+    <div className="field tf-grow">
+      <label htmlFor={id}>Prompt</label>
+      <input
+        id={id}
+        type="text"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        aria-invalid={empty}
+        aria-describedby={empty ? `${id}-error` : undefined}
+        spellCheck={false}
+      />
+      {empty ? (
+        <p className="field-error" id={`${id}-error`}>
+          Type at least one character.
+        </p>
+      ) : null}
+    </div>
+  );
+}

@@ -1,7 +1,7 @@
 import { useId, useState } from 'react';
 import { useEngine, useLab } from '../../../app/store';
 import type { AttentionView } from '../../../engine/jobs/inspect';
-import { EngineWaiting, ErrorLine, StepNote, useDebounced, useEngineCall } from '../shared';
+import { EngineWaiting, ErrorLine, StepNote, useDebounced, useEngineCall, PromptField } from '../shared';
 import { AllHeads } from './AllHeads';
 import { StepByStep } from './StepByStep';
 
@@ -36,23 +36,7 @@ export function Attention() {
   return (
     <div className="tf-widget" data-testid="attention-widget">
       <div className="tf-controls">
-        <div className="field tf-grow">
-          <label htmlFor={`${ids}-prompt`}>Prompt</label>
-          <input
-            id={`${ids}-prompt`}
-            type="text"
-            value={prompt}
-            onChange={(e) => setPrompt(e.target.value)}
-            aria-invalid={empty}
-            aria-describedby={empty ? `${ids}-prompt-error` : undefined}
-            spellCheck={false}
-          />
-          {empty ? (
-            <p className="field-error" id={`${ids}-prompt-error`}>
-              Type at least one character.
-            </p>
-          ) : null}
-        </div>
+        <PromptField id={`${ids}-prompt`} value={prompt} onChange={setPrompt} />
         <div className="field">
           <label htmlFor={`${ids}-layer`}>Layer</label>
           <select id={`${ids}-layer`} value={l} onChange={(e) => setLayer(Number(e.target.value))}>
