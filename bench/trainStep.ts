@@ -30,8 +30,8 @@ export interface TrainStepResult {
  * buffer pools); the clock covers `steps` steps and ends when the last loss is on the CPU.
  */
 export async function benchTrainStep(hp: Hyperparameters, steps: number, warmup = 2, path: BenchPath = 'reference'): Promise<TrainStepResult> {
-  // The fast path on wasm is the reference model on our SIMD kernels (src/gpt/simd): the flat
-  // fast model's stock-op fallback is slower there. Elsewhere it is FastTrainer.
+  // On wasm the fast path runs on our SIMD module (src/gpt/simd: the fused GptLab* kernels and the
+  // transposed products), the reference path on tfjs's stock kernels alone.
   const onWasm = tf.getBackend() === 'wasm';
   if (onWasm && path === 'fast' && !(await installConfiguredSimdKernels())) {
     throw new Error(`the SIMD kernels did not install: ${simdKernelsFailure() ?? 'not configured'}`);
@@ -40,7 +40,7 @@ export async function benchTrainStep(hp: Hyperparameters, steps: number, warmup 
   const restoreSimd = onWasm && path === 'reference' && simdKernelsInstalled();
   if (restoreSimd) uninstallSimdKernels();
   try {
-    return await benchPath(hp, steps, warmup, path === 'fast' && !onWasm);
+    return await benchPath(hp, steps, warmup, path === 'fast');
   } finally {
     if (restoreSimd) await installConfiguredSimdKernels();
   }

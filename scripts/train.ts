@@ -2,7 +2,8 @@
  * npm run train -- --preset baby --steps 2000 --seed 1 --backend wasm --eval-every 250 --out model.safetensors --json
  *
  * Trains the GPT on Moby-Dick (or --corpus FILE) in Node. With --json, one JSON object per
- * evaluation: {"step","train_loss","val_loss","tokens_per_s","backend"}; without it, a progress bar.
+ * evaluation: {"step","train_loss","val_loss","tokens_per_s","backend","path"} (`path`: the fast path where the
+ * backend has its fused kernels, else the reference; see makeTrainer); without it, a progress bar.
  * --resume FILE continues from a checkpoint and the resume record beside it (FILE with
  * `.resume.safetensors` in place of `.safetensors`), on the same curve as an unbroken run.
  * --init FILE starts a new run (step 0, fresh optimizer, this command's schedule) from a checkpoint's weights.
@@ -15,6 +16,7 @@ import { BACKEND_NAMES, type BackendName } from '../src/engine/backends';
 import { disposeRun, restoreRun, type Run, saveCheckpoint, saveResume, startRun } from '../src/engine/run';
 import { loadMobyDick } from './lib/corpus-node';
 import { prepareNodeBackend } from './lib/node-backends';
+import { FastTrainer } from '../src/train/fastTrainer';
 import { parseFlags, parseNumberFlag, progressBar, runMain, UsageError, writeFileAtomic } from './lib/cli';
 
 const HELP = `Usage: npm run train -- [options]
@@ -126,7 +128,8 @@ async function main(): Promise<void> {
     process.stderr.write(
       `GPT Lab training on ${backendLine}\n` +
         `  ${run.hp.layers} layers, ${run.hp.heads} heads, width ${run.hp.width}, context ${run.hp.contextLength}, ` +
-        `vocabulary ${run.hp.vocabSize}, batch ${run.hp.batchSize}; steps ${run.trainer.step} → ${until}\n`,
+        `vocabulary ${run.hp.vocabSize}, batch ${run.hp.batchSize}; steps ${run.trainer.step} → ${until}; ` +
+        `${run.trainer instanceof FastTrainer ? 'fast' : 'reference'} path\n`,
     );
   }
 
@@ -158,10 +161,11 @@ async function main(): Promise<void> {
         }
       });
       // Training steps only: evaluation and saving stay out of the rate.
+      const path = run.trainer instanceof FastTrainer ? 'fast' : 'reference';
       const tokensPerSecond = ((run.trainer.step - from) * run.hp.batchSize * run.hp.contextLength) / ((performance.now() - t0) / 1000);
       const valLoss = await run.trainer.evaluate();
       await save(valLoss);
-      const line = { step: run.trainer.step, train_loss: round(lastLoss), val_loss: round(valLoss), tokens_per_s: Math.round(tokensPerSecond), backend };
+      const line = { step: run.trainer.step, train_loss: round(lastLoss), val_loss: round(valLoss), tokens_per_s: Math.round(tokensPerSecond), backend, path };
       if (f.json) process.stdout.write(JSON.stringify(line) + '\n');
       else process.stderr.write(`\n  step ${line.step}: train loss ${line.train_loss}, validation loss ${line.val_loss}, ${line.tokens_per_s} tokens/s\n`);
     }

@@ -5,6 +5,7 @@ import { validateCorpus } from '../corpus/validate';
 import { splitTokens, type Split } from '../train/data';
 import * as tf from '@tensorflow/tfjs';
 import { FastGPT } from '../gpt/fast/model';
+import { FAST_KERNELS } from '../gpt/fast/ops';
 import { FastTrainer } from '../train/fastTrainer';
 import { Trainer } from '../train/trainer';
 import { CheckpointError, readCheckpoint, readResume, writeCheckpoint, writeResume } from './checkpoint';
@@ -29,13 +30,21 @@ export interface Run {
 export type RunTrainer = Trainer | FastTrainer;
 
 /**
- * The trainer for `model` on the current backend: the fast path (fused WebGPU programs, one flat
- * AdamW) on webgpu when it supports the configuration (no dropout), else the reference path. On
- * wasm and cpu the reference path is the faster one (the fast path's fallback ops there are not).
+ * The trainer for `model` on the current backend: the fast path (fused kernels, one flat AdamW)
+ * where the backend has its fused kernels — webgpu (WGSL programs) and wasm once our SIMD module is
+ * installed (src/gpt/simd) — and the configuration allows it (no dropout); else the reference path.
+ * On cpu, and on wasm without our module, the fast path's stock-op fallback is slower than the
+ * reference, so the reference runs there.
  */
 export function makeTrainer(model: GPT, data: { train: Int32Array; val: Int32Array }, hp: Hyperparameters): RunTrainer {
-  if (tf.getBackend() === 'webgpu' && FastGPT.unsupported(model.config) == null) return new FastTrainer(model, data, hp);
+  if (fastKernelsHere() && FastGPT.unsupported(model.config) == null) return new FastTrainer(model, data, hp);
   return new Trainer(model, data, hp);
+}
+
+/** Whether the current backend runs the fast path's fused kernels (see makeTrainer). */
+export function fastKernelsHere(): boolean {
+  const backend = tf.getBackend();
+  return backend === 'webgpu' || (backend === 'wasm' && tf.getKernel(FAST_KERNELS.gemm, 'wasm') != null);
 }
 
 /** Starts a fresh run on `text`: validates corpus and hyperparameters before allocating anything. */

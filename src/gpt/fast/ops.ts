@@ -19,11 +19,12 @@ import {
 } from './programs';
 
 /**
- * The fused operations of the fast path. Each has two implementations of the same maths:
+ * The fused operations of the fast path, each implemented so (the same maths each time):
  *  - on `webgpu`, one program of ./programs.ts, registered as a tfjs kernel for the webgpu backend
  *    (`tf.registerKernel`) and run through `tf.engine().runKernel`, so tidy and memory accounting work
  *    as for any tfjs op;
- *  - elsewhere (cpu, wasm), a composition of stock tfjs ops, written so that every matrix product
+ *  - on `wasm` with our SIMD module, a WebAssembly kernel (src/gpt/simd/fused.ts);
+ *  - elsewhere (cpu, plain wasm), a composition of stock tfjs ops, written so that every matrix product
  *    is a plain 2-D matMul with explicit transposes (the layout the wasm backend runs fastest).
  *
  * Parameters are read from one flat buffer θ at offsets (see ./layout.ts). Several outputs of one
@@ -31,7 +32,15 @@ import {
  * tfjs WebGPU program writes one output buffer.
  */
 
-const useGPU = () => tf.getBackend() === 'webgpu';
+/**
+ * Whether the current backend runs the fused kernels: webgpu always (./programs.ts); wasm once our
+ * WebAssembly SIMD module has registered its versions (src/gpt/simd/fused.ts). Elsewhere the stock-op
+ * compositions below run.
+ */
+const useFused = () => {
+  const b = tf.getBackend();
+  return b === 'webgpu' || (b === 'wasm' && tf.getKernel(K_GEMM, 'wasm') != null);
+};
 
 /**
  * Whether the WebGPU adapter is SwiftShader (software Vulkan on the CPU). There, workgroup barriers
@@ -127,6 +136,22 @@ const K_ADAMW = defineKernel('AdamW', (a) => ({
   uniforms: ['lr', 'beta1', 'beta2', 'eps', 'wd', 'bc1', 'bc2', 'clip'].map((k) => float(a[k] as number)),
 }));
 
+/** Kernel names of the fused operations, for backends that register their own versions (wasm). */
+export const FAST_KERNELS = {
+  gemm: K_GEMM,
+  layerNorm: K_LN,
+  layerNormBackward: K_LN_BACK,
+  layerNormParamGrad: K_LN_PARAMS,
+  attention: K_ATTN,
+  attentionBackward: K_ATTN_BACK,
+  embed: K_EMBED,
+  embedBackward: K_EMBED_BACK,
+  crossEntropy: K_CE,
+  mean: K_MEAN,
+  sumSquares: K_SUMSQ,
+  adamW: K_ADAMW,
+} as const;
+
 // ---------------------------------------------------------------------------------------------
 // Operations.
 
@@ -180,7 +205,7 @@ export function gemm(A: Operand, B: Operand, o: GemmOptions = {}): tf.Tensor {
   const Kb = B.trans ? B.cols : B.rows;
   if (K !== Kb) throw new Error(`gemm: inner sizes differ (${K} vs ${Kb})`);
   const N = (B.trans ? B.rows : B.cols) + (o.onesB ? 1 : 0);
-  if (useGPU()) {
+  if (useFused()) {
     const inputs: Record<string, tf.Tensor> = { a: A.t, b: B.t };
     if (o.bias) inputs.bias = o.bias.theta;
     if (o.residual) inputs.res = o.residual;
@@ -231,7 +256,7 @@ export function gemm(A: Operand, B: Operand, o: GemmOptions = {}): tf.Tensor {
  * deviations] flat. The normalised rows are the operand {t, off: 0, rows: R, cols: C}.
  */
 export function layerNorm(x: tf.Tensor, theta: tf.Tensor, gOff: number, bOff: number, R: number, C: number): tf.Tensor {
-  if (useGPU()) return run(K_LN, { x, theta }, { R, C, gOff, bOff, direct: softwareGPU() });
+  if (useFused()) return run(K_LN, { x, theta }, { R, C, gOff, bOff, direct: softwareGPU() });
   const x2 = tf.reshape(x, [R, C]);
   const { mean, variance } = tf.moments(x2, -1, true);
   const rstd = tf.rsqrt(tf.add(variance, 1e-5));
@@ -256,7 +281,7 @@ export function layerNormBackward(
   C: number,
   dres?: tf.Tensor,
 ): tf.Tensor {
-  if (useGPU()) {
+  if (useFused()) {
     const inputs: Record<string, tf.Tensor> = { dy, x, ln, theta };
     if (dres) inputs.dres = dres;
     return run(K_LN_BACK, inputs, { R, C, gOff, residual: !!dres, direct: softwareGPU() });
@@ -273,7 +298,7 @@ export function layerNormBackward(
 
 /** [dγ, dβ] (2C) of LayerNorm from dy (R, C), its input x and its output `ln`. */
 export function layerNormParamGrads(dy: tf.Tensor, x: tf.Tensor, ln: tf.Tensor, R: number, C: number): tf.Tensor {
-  if (useGPU()) return run(K_LN_PARAMS, { dy, x, ln }, { R, C });
+  if (useFused()) return run(K_LN_PARAMS, { dy, x, ln }, { R, C });
   const [mean, rstd] = statsOf(ln, R, C);
   const xh = tf.mul(tf.sub(tf.reshape(x, [R, C]), mean), rstd);
   const d = tf.reshape(dy, [R, C]);
@@ -304,7 +329,7 @@ function causalMaskData(T: number): Float32Array {
 
 /** Causal attention from qkv (B·T, 3C): [y (B·T·C), log-sum-exp of each score row (B·nh·T)] flat. */
 export function attention(qkv: tf.Tensor, s: AttentionShape): tf.Tensor {
-  if (useGPU()) return run(K_ATTN, { qkv }, { ...s });
+  if (useFused()) return run(K_ATTN, { qkv }, { ...s });
   const { B, T, heads, C } = s;
   const q = headsOf(qkv, 0, s);
   const k = headsOf(qkv, 1, s);
@@ -318,7 +343,7 @@ export function attention(qkv: tf.Tensor, s: AttentionShape): tf.Tensor {
 
 /** Gradient of attention into qkv (B·T, 3C), from qkv, attention's output `att` and dy (B·T, C). */
 export function attentionBackward(qkv: tf.Tensor, att: tf.Tensor, dy: tf.Tensor, s: AttentionShape): tf.Tensor {
-  if (useGPU()) return run(K_ATTN_BACK, { qkv, att, dy }, { ...s });
+  if (useFused()) return run(K_ATTN_BACK, { qkv, att, dy }, { ...s });
   const { B, T, heads, C } = s;
   const hs = C / heads;
   const scale = 1 / Math.sqrt(hs);
@@ -343,7 +368,7 @@ export function attentionBackward(qkv: tf.Tensor, att: tf.Tensor, dy: tf.Tensor,
 
 /** x (N, C) = wte[idx] + wpe[position] from θ; idx (N,) int32, positions cycle every T. */
 export function embed(idx: tf.Tensor, theta: tf.Tensor, wteOff: number, wpeOff: number, N: number, T: number, V: number, C: number): tf.Tensor {
-  if (useGPU()) return run(K_EMBED, { idx, theta }, { N, T, C, wteOff, wpeOff });
+  if (useFused()) return run(K_EMBED, { idx, theta }, { N, T, C, wteOff, wpeOff });
   const th = tf.reshape(theta, [-1]);
   const wte = tf.reshape(tf.slice(th, wteOff, V * C), [V, C]);
   const wpe = tf.reshape(tf.slice(th, wpeOff, T * C), [1, T, C]);
@@ -352,7 +377,7 @@ export function embed(idx: tf.Tensor, theta: tf.Tensor, wteOff: number, wpeOff: 
 
 /** [d wte (V·C), d wpe (ctx·C)]: the head's wte gradient plus the embeddings' gradients from dx. */
 export function embedBackward(head: tf.Tensor, dx: tf.Tensor, idx: tf.Tensor, N: number, T: number, ctx: number, V: number, C: number): tf.Tensor {
-  if (useGPU()) return run(K_EMBED_BACK, { head, dx, idx }, { N, T, ctx, V, C });
+  if (useFused()) return run(K_EMBED_BACK, { head, dx, idx }, { N, T, ctx, V, C });
   const d = tf.reshape(dx, [N, C]) as tf.Tensor2D;
   const oneHotT = tf.transpose(tf.cast(tf.oneHot(idx as tf.Tensor1D, V), 'float32')) as tf.Tensor2D; // (V, N)
   const dwte = tf.add(tf.reshape(head, [V, C]), tf.matMul(oneHotT, d));
@@ -363,7 +388,7 @@ export function embedBackward(head: tf.Tensor, dx: tf.Tensor, idx: tf.Tensor, N:
 
 /** [dlogits (N·V) of the mean loss, loss of each row (N)] flat; targets (N,) int32, no one-hot. */
 export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, N: number, V: number): tf.Tensor {
-  if (useGPU()) return run(K_CE, { logits, targets }, { N, V, direct: softwareGPU() });
+  if (useFused()) return run(K_CE, { logits, targets }, { N, V, direct: softwareGPU() });
   const z = tf.reshape(logits, [N, V]);
   const lse = tf.logSumExp(z, -1, true);
   const oneHot = tf.cast(tf.oneHot(targets as tf.Tensor1D, V), 'float32');
@@ -374,7 +399,7 @@ export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, N: number, V
 
 /** Mean of `count` values of flat x from `offset`, as a scalar. */
 export function meanOf(x: tf.Tensor, offset: number, count: number): tf.Scalar {
-  if (useGPU()) return tf.reshape(run(K_MEAN, { x }, { offset, count, sqrt: false }), []) as tf.Scalar;
+  if (useFused()) return tf.reshape(run(K_MEAN, { x }, { offset, count, sqrt: false }), []) as tf.Scalar;
   return tf.mean(tf.slice(tf.reshape(x, [-1]), offset, count)) as tf.Scalar;
 }
 
@@ -394,7 +419,7 @@ export interface AdamWStep {
  * (P: 1 on 2-D weights). Returns the next state and the gradient's global norm (before clipping).
  */
 export function adamWFlat(state: tf.Tensor, g: tf.Tensor, mask: tf.Tensor, P: number, s: AdamWStep): { state: tf.Tensor; norm: tf.Scalar } {
-  if (useGPU()) {
+  if (useFused()) {
     const parts = run(K_SUMSQ, { g }, { P });
     const norm = run(K_MEAN, { x: parts }, { offset: 0, count: parts.size, sqrt: true });
     const next = run(K_ADAMW, { state, g, norm, mask }, { P, ...s });

@@ -8,12 +8,14 @@
  * to its fast XNNPACK path; a transposed or batched product — every product of attention, and the
  * gradient of every Linear — falls to a scalar loop near 2.5 GFLOP/s. Our `BatchMatMul` takes those
  * cases (4×8 register tiles of f32x4 lanes) and hands the plain case back to XNNPACK. `Sum` over the
- * rows of a matrix (a bias gradient) gets a SIMD column sum.
+ * rows of a matrix (a bias gradient) gets a SIMD column sum. The same module carries the fast path's
+ * fused operations (./fused.ts), registered here too as the wasm versions of the `GptLab*` kernels.
  *
  * The module imports the backend's own WebAssembly.Memory, so kernels read and write tensors where
  * tfjs keeps them: no copies. It keeps no data of its own, so sharing the memory is safe.
  */
 import * as tf from '@tensorflow/tfjs';
+import { registerFusedWasmKernels, type FusedExports, type WasmBackendLike } from './fused';
 
 interface SimdExports {
   matmul(
@@ -22,13 +24,6 @@ interface SimdExports {
     transA: number, transB: number, aStride: number, bStride: number,
   ): void;
   columnSums(x: number, out: number, rows: number, cols: number): void;
-}
-
-/** The parts of tfjs-backend-wasm's BackendWasm the kernels use. */
-interface WasmBackendLike {
-  wasm: { asm: { memory: WebAssembly.Memory }; _malloc(bytes: number): number; _free(ptr: number): void };
-  dataIdMap: { get(id: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
 interface KernelArgs {
@@ -118,8 +113,10 @@ export async function installSimdKernels(wasmBytes: BufferSource): Promise<() =>
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({ ...stock.get(name)!, kernelFunc: ours[name] as never });
   }
+  const unregisterFused = registerFusedWasmKernels(instance.exports as unknown as FusedExports, backend);
   const restore = () => {
     if (installed == null) return;
+    unregisterFused();
     for (const [name, config] of stock) {
       tf.unregisterKernel(name, 'wasm');
       tf.registerKernel(config);
