@@ -12,6 +12,7 @@ import { Rng } from '../../src/gpt/random';
 import { fastAgreement } from '../../src/gpt/fast/agreement';
 import { FastTrainer } from '../../src/train/fastTrainer';
 import * as ops from '../../src/gpt/fast/ops';
+import { gemmSplits } from '../../src/gpt/fast/programs';
 import type { BackendName } from '../../src/engine/backends';
 import { prepareNodeBackend } from '../../scripts/lib/node-backends';
 import { countWebGPUPrograms } from '../../bench/counters';
@@ -36,6 +37,11 @@ describe('the tiled WebGPU kernels (those a real GPU takes)', () => {
     const logits = tf.randomNormal([N, V], 0, 1, 'float32', 5);
     const targets = tf.tensor1d(Int32Array.from({ length: N }, (_, i) => (i * 3) % V), 'int32');
     const ln = ops.layerNorm(x, th, 3, 50, N, C);
+    // A weight gradient summed over more rows than a batch here has: the tiled variant splits K.
+    const R = 4100;
+    const long1 = tf.randomNormal([R, C], 0, 1, 'float32', 6);
+    const long2 = tf.randomNormal([R, C + 3], 0, 1, 'float32', 7);
+    expect(gemmSplits(C, C + 4, R)).toBeGreaterThan(1);
     const cases: [string, () => tf.Tensor][] = [
       ['linear with bias', () => ops.gemm({ t: ln, off: 0, rows: N, cols: C }, { t: th, off: 100, rows: 3 * C, cols: C, trans: true }, { bias: { theta: th, off: 7 } })],
       ['GELU, bias and residual', () => ops.gemm({ t: x4, off: 0, rows: N, cols: 4 * C }, { t: th, off: 9, rows: C, cols: 4 * C, trans: true }, { geluA: true, residual: x, bias: { theta: th, off: 1 } })],
@@ -45,7 +51,13 @@ describe('the tiled WebGPU kernels (those a real GPU takes)', () => {
       ['LayerNorm', () => ops.layerNorm(x, th, 3, 50, N, C)],
       ['LayerNorm backward', () => ops.layerNormBackward(x3.slice([0, 0], [N, C]), x, ln, th, 3, N, C, x)],
       ['cross-entropy', () => ops.crossEntropy(logits, targets, N, V)],
+      ['weight gradient split along K', () => ops.gemm({ t: long1, off: 0, rows: R, cols: C, trans: true }, { t: long2, off: 0, rows: R, cols: C + 3 }, { geluB: true, onesB: true, splitLast: true })],
+      ['attention backward (tiled: three programs)', () => ops.attentionBackward(x3, ops.attention(x3, { B: 4, T: 10, heads: 3, C }), x, { B: 4, T: 10, heads: 3, C })],
     ];
+    // A shader that fails to compile runs nothing, and its output could still hold an earlier
+    // result from the buffer pool: every validation error (a WGSL compile error among them) fails.
+    const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+    device.pushErrorScope('validation');
     try {
       for (const [name, f] of cases) {
         const values = async (v: ops.KernelVariant) => {
@@ -67,8 +79,10 @@ describe('the tiled WebGPU kernels (those a real GPU takes)', () => {
         expect(diff / scale, name).toBeLessThan(1e-5);
       }
     } finally {
+      const error = await device.popErrorScope();
+      expect(error?.message ?? null).toBeNull();
       ops.setKernelVariant('auto');
-      tf.dispose([th, x, x3, x4, logits, targets, ln]);
+      tf.dispose([th, x, x3, x4, logits, targets, ln, long1, long2]);
     }
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -105,8 +119,9 @@ describe.each(['wasm', 'webgpu'] as BackendName[])('the fast path on %s', (backe
     expect(after9.numTensors).toBe(after3.numTensors);
     expect(after9.numBytes).toBe(after3.numBytes);
     if (programs !== undefined) {
-      // 2 layers: 20 programs a layer (7 forward, 13 backward), 16 around them; a write-back of the
-      // 28 parameters at each of the 2 reports (every 3 steps) and at the end of the run.
+      // SwiftShader: 2 layers of 20 programs (7 forward, 13 backward), 16 around them; a write-back
+      // of the 28 parameters at each of the 2 reports (every 3 steps) and at the end of the run.
+      // (A real GPU takes 2 more a layer: attention's backward as three programs.)
       expect(programs).toBe(6 * (2 * 20 + 16) + 3 * 28);
     }
     trainer.dispose();

@@ -2,11 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import {
   adamWProgram,
   attentionBackwardProgram,
+  attentionBackwardSplitPrograms,
   attentionProgram,
   crossEntropyProgram,
   embedBackwardProgram,
   embedProgram,
   gemmProgram,
+  gemmSplits,
+  splitKSumProgram,
   layerNormBackwardProgram,
   layerNormParamGradProgram,
   layerNormProgram,
@@ -106,7 +109,7 @@ const int = (v: number): UniformValue => ({ type: 'int32', data: [v] });
 const float = (v: number): UniformValue => ({ type: 'float32', data: [v] });
 
 const K_GEMM = defineKernel('Gemm', (a) => ({
-  program: gemmProgram(a.M as number, a.N as number, a.K as number, a as unknown as GemmFlags, a.direct as boolean),
+  program: gemmProgram(a.M as number, a.N as number, a.K as number, a as unknown as GemmFlags, a.direct as boolean, (a.splits as number) ?? 1),
   uniforms: [int(a.aOff as number), int(a.lda as number), int(a.bOff as number), int(a.ldb as number), int(a.biasOff as number)],
 }));
 const K_LN = defineKernel('LayerNorm', (a) => ({
@@ -121,6 +124,9 @@ const K_LN_PARAMS = defineKernel('LayerNormParamGrad', (a) => ({ program: layerN
 const shapeOf = (a: Attrs): AttentionShape => ({ B: a.B as number, T: a.T as number, heads: a.heads as number, C: a.C as number });
 const K_ATTN = defineKernel('Attention', (a) => ({ program: attentionProgram(shapeOf(a)) }));
 const K_ATTN_BACK = defineKernel('AttentionBackward', (a) => ({ program: attentionBackwardProgram(shapeOf(a)) }));
+const K_ATTN_BACK_DQ = defineKernel('AttentionBackwardDq', (a) => ({ program: attentionBackwardSplitPrograms(shapeOf(a))[0] }));
+const K_ATTN_BACK_DK = defineKernel('AttentionBackwardDk', (a) => ({ program: attentionBackwardSplitPrograms(shapeOf(a))[1] }));
+const K_ATTN_BACK_DV = defineKernel('AttentionBackwardDv', (a) => ({ program: attentionBackwardSplitPrograms(shapeOf(a))[2] }));
 const K_EMBED = defineKernel('Embed', (a) => ({
   program: embedProgram(a.N as number, a.T as number, a.C as number),
   uniforms: [int(a.wteOff as number), int(a.wpeOff as number)],
@@ -129,6 +135,7 @@ const K_EMBED_BACK = defineKernel('EmbedBackward', (a) => ({
   program: embedBackwardProgram(a.N as number, a.T as number, a.ctx as number, a.V as number, a.C as number),
 }));
 const K_CE = defineKernel('CrossEntropy', (a) => ({ program: crossEntropyProgram(a.N as number, a.V as number, a.direct as boolean) }));
+const K_SPLITK_SUM = defineKernel('SplitKSum', (a) => ({ program: splitKSumProgram(a.size as number, a.splits as number) }));
 const K_MEAN = defineKernel('Mean', (a) => ({ program: meanProgram(a.offset as number, a.count as number, a.sqrt as boolean) }));
 const K_SUMSQ = defineKernel('SumSquares', (a) => ({ program: sumSquaresProgram(a.P as number) }));
 const K_ADAMW = defineKernel('AdamW', (a) => ({
@@ -221,7 +228,11 @@ export function gemm(A: Operand, B: Operand, o: GemmOptions = {}): tf.Tensor {
       geluGrad: !!o.geluGradOf,
       splitLast: !!o.splitLast,
     };
-    return run(K_GEMM, inputs, {
+    const direct = softwareGPU();
+    // Split-K for products with a long inner dimension and few output tiles (weight gradients);
+    // only where there is no epilogue to apply after the sum.
+    const splits = direct || o.bias || o.residual || o.geluGradOf ? 1 : gemmSplits(M, N, K);
+    const out = run(K_GEMM, inputs, {
       M,
       N,
       K,
@@ -231,8 +242,14 @@ export function gemm(A: Operand, B: Operand, o: GemmOptions = {}): tf.Tensor {
       bOff: B.off,
       ldb: B.cols,
       biasOff: o.bias?.off ?? 0,
-      direct: softwareGPU(),
+      direct,
+      splits,
     });
+    if (splits === 1) return out;
+    const size = M * N;
+    const sum = tf.reshape(run(K_SPLITK_SUM, { parts: out }, { size, splits }), o.splitLast ? [size] : [M, N]);
+    out.dispose();
+    return sum;
   }
   let a: tf.Tensor2D = matrixOf(A);
   let b: tf.Tensor2D = matrixOf(B);
@@ -343,6 +360,15 @@ export function attention(qkv: tf.Tensor, s: AttentionShape): tf.Tensor {
 
 /** Gradient of attention into qkv (B·T, 3C), from qkv, attention's output `att` and dy (B·T, C). */
 export function attentionBackward(qkv: tf.Tensor, att: tf.Tensor, dy: tf.Tensor, s: AttentionShape): tf.Tensor {
+  if (tf.getBackend() === 'webgpu' && !softwareGPU() && (s.C / s.heads) % 4 === 0) {
+    // On a real GPU, three programs that keep fewer rows in registers (attentionBackwardSplitPrograms);
+    // on SwiftShader, where registers are not scarce, the single program recomputes less.
+    const dqd = run(K_ATTN_BACK_DQ, { qkv, att, dy }, { ...s });
+    const dkb = run(K_ATTN_BACK_DK, { qkv, att, dy, dqd }, { ...s });
+    const out = run(K_ATTN_BACK_DV, { qkv, att, dy, dqd, dkb }, { ...s });
+    tf.dispose([dqd, dkb]);
+    return out;
+  }
   if (useFused()) return run(K_ATTN_BACK, { qkv, att, dy }, { ...s });
   const { B, T, heads, C } = s;
   const hs = C / heads;

@@ -122,9 +122,10 @@ const BK = 16;
  * accumulators. Loops are unrolled as the source is generated, so no private array is indexed
  * dynamically.
  */
-export function gemmProgram(M: number, N: number, K: number, f: GemmFlags, direct = false): WebGPUProgramSpec {
+export function gemmProgram(M: number, N: number, K: number, f: GemmFlags, direct = false, splits = 1): WebGPUProgramSpec {
   if (direct) return gemmDirectProgram(M, N, K, f);
-  const c = gemmCommon(M, N, K, f);
+  const c = gemmCommon(M, N, K, f, splits);
+  const chunk = splitKChunk(K, splits);
   const wg = TILE / 4;
   const threads = wg * wg;
   const q = TILE / 4; // vec4s per row of a staged slice
@@ -141,13 +142,13 @@ export function gemmProgram(M: number, N: number, K: number, f: GemmFlags, direc
     loads.push(`{ let nn = ${bn}; let kk = ${bk}; Bs[kk * ${q} + nn / 4][nn % 4] = loadB(k0 + kk, tileN + nn); }`);
   }
   const stores: string[] = [];
-  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) stores.push(`store(tileM + ty * 4 + ${i}, tileN + tx * 4 + ${j}, acc${i}.${'xyzw'[j]});`);
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) stores.push(`store(kz, tileM + ty * 4 + ${i}, tileN + tx * 4 + ${j}, acc${i}.${'xyzw'[j]});`);
   return {
     variableNames: c.names,
     outputShape: c.outputShape,
-    shaderKey: `gptlab_gemm_${M}_${N}_${K}_${c.key}`,
+    shaderKey: `gptlab_gemm_${M}_${N}_${K}_${splits}_${c.key}`,
     dispatchLayout: flat(c.outputShape),
-    dispatch: [ceilDiv(N, TILE), ceilDiv(M, TILE), 1],
+    dispatch: [ceilDiv(N, TILE), ceilDiv(M, TILE), splits],
     workgroupSize: [wg, wg, 1],
     uniforms: 'aOff : i32, lda : i32, bOff : i32, ldb : i32, biasOff : i32,',
     getUserCode: () => `
@@ -165,7 +166,10 @@ ${MAIN}
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
   var acc3 = vec4<f32>(0.0);
-  for (var k0 = 0; k0 < ${K}; k0 = k0 + ${BK}) {
+  // A constant trip count keeps the barriers in uniform control flow; slices past K load zeros.
+  let kz = i32(workgroupId.z);
+  for (var it = 0; it < ${chunk / BK}; it = it + 1) {
+    let k0 = kz * ${chunk} + it * ${BK};
     ${loads.join('\n    ')}
     workgroupBarrier();
     for (var kk = 0; kk < ${BK}; kk = kk + 1) {
@@ -183,8 +187,51 @@ ${MAIN}
   };
 }
 
-/** The parts of a GEMM shader both variants share: operand loaders and the epilogue of one output. */
-function gemmCommon(M: number, N: number, K: number, f: GemmFlags) {
+/**
+ * Split-K: a product with few output tiles and a long inner dimension (a weight gradient sums over
+ * every row of the batch: K = B·T) leaves most of a large GPU idle, so its K range is cut into
+ * `splits` chunks, each summed by its own workgroups into a partial result, and `splitKSumProgram`
+ * adds the partials. Chunks are whole BK-deep slices.
+ */
+export function splitKChunk(K: number, splits: number): number {
+  return Math.ceil(K / splits / BK) * BK;
+}
+
+/** How many K chunks `gemm` uses for a tiled product of this size: 1 unless the split pays. */
+export function gemmSplits(M: number, N: number, K: number): number {
+  const tiles = ceilDiv(M, TILE) * ceilDiv(N, TILE);
+  if (K < 4096 || tiles >= 256) return 1;
+  const wanted = Math.min(16, Math.floor(K / 1024), ceilDiv(512, tiles));
+  return wanted < 2 ? 1 : ceilDiv(K, splitKChunk(K, wanted));
+}
+
+/** Sums `splits` partial results of `size` values each (laid out one after another). */
+export function splitKSumProgram(size: number, splits: number): WebGPUProgramSpec {
+  const outputShape = [size];
+  return {
+    variableNames: ['parts'],
+    outputShape,
+    shaderKey: `gptlab_splitk_${size}_${splits}`,
+    dispatchLayout: flat(outputShape),
+    dispatch: [ceilDiv(size, 64), 1, 1],
+    workgroupSize: [64, 1, 1],
+    getUserCode: () => `
+${MAIN}
+  let i = ${WID} * 64 + i32(localId.x);
+  if (i >= ${size}) { return; }
+  var s = 0.0;
+  for (var z = 0; z < ${splits}; z = z + 1) { s = s + parts[z * ${size} + i]; }
+  result[i] = s;
+}`,
+  };
+}
+
+/**
+ * The parts of a GEMM shader both variants share: operand loaders and the epilogue of one output.
+ * With `splits` > 1 (split-K), `store` writes chunk z's partial sums at z·M·N, without epilogues.
+ */
+function gemmCommon(M: number, N: number, K: number, f: GemmFlags, splits = 1) {
+  const partial = splits > 1;
   const names = ['a', 'b'];
   if (f.bias) names.push('bias');
   if (f.residual) names.push('res');
@@ -213,20 +260,22 @@ fn loadB(k : i32, n : i32) -> f32 {
   }
   return 0.0;
 }
-fn store(m : i32, n : i32, value : f32) {
+fn store(z : i32, m : i32, n : i32, value : f32) {
   if (m < ${M} && n < ${N}) {
     var v = value;
+    let zo = ${partial ? `z * ${M * N}` : '0'};
     ${f.bias ? 'v = v + bias[uniforms.biasOff + n];' : ''}
     ${f.residual ? `v = v + res[m * ${N} + n];` : ''}
     ${f.geluGrad ? `v = v * geluGrad(gu[m * ${N} + n]);` : ''}
     ${
       f.splitLast
-        ? `if (n == ${N - 1}) { result[${M * (N - 1)} + m] = v; } else { result[m * ${N - 1} + n] = v; }`
-        : `result[m * ${N} + n] = v;`
+        ? `if (n == ${N - 1}) { result[zo + ${M * (N - 1)} + m] = v; } else { result[zo + m * ${N - 1} + n] = v; }`
+        : `result[zo + m * ${N} + n] = v;`
     }
   }
 }`;
-  return { names, key, loaders, outputShape: f.splitLast ? [M * N] : [M, N] };
+  if (partial && (f.bias || f.residual || f.geluGrad)) throw new Error('gemm: split-K partial sums take no epilogue');
+  return { names, key, loaders, outputShape: partial ? [splits * M * N] : f.splitLast ? [M * N] : [M, N] };
 }
 
 /**
@@ -239,7 +288,7 @@ function gemmDirectProgram(M: number, N: number, K: number, f: GemmFlags): WebGP
   const bn = ceilDiv(N, 4);
   const blocks = ceilDiv(M, 4) * bn;
   const stores: string[] = [];
-  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) stores.push(`store(m0 + ${i}, n0 + ${j}, acc${i}.${'xyzw'[j]});`);
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) stores.push(`store(0, m0 + ${i}, n0 + ${j}, acc${i}.${'xyzw'[j]});`);
   return {
     variableNames: c.names,
     outputShape: c.outputShape,
@@ -607,6 +656,125 @@ ${MAIN}
   }
 }`,
   };
+}
+
+/**
+ * Attention's backward pass in three programs, for head sizes that are a multiple of 4 (the one above
+ * serves the rest). One thread per (batch, head, position) as above, but each program keeps only
+ * three rows of the head in registers (vec4 variables, the loops over the head unrolled as the source
+ * is generated), where the single program keeps seven and spills them to memory on a real GPU:
+ *  1. dq_t = scale·Σ_{j≤t} dS_tj·k_j, with D_t = dy_t·y_t stored after dq for the next program;
+ *  2. dk_t = scale·Σ_{i≥t} dS_it·q_i;
+ *  3. dv_t = Σ_{i≥t} P_it·dy_i, written with dq and dk into dqkv (B·T, 3C).
+ */
+export function attentionBackwardSplitPrograms(s: AttentionShape): [WebGPUProgramSpec, WebGPUProgramSpec, WebGPUProgramSpec] {
+  const { B, T, heads, C } = s;
+  const hs = C / heads;
+  if (hs % 4 !== 0) throw new Error(`attentionBackwardSplitPrograms: head size ${hs} is not a multiple of 4`);
+  const H4 = hs / 4;
+  const rows = B * heads * T;
+  const scale = 1 / Math.sqrt(hs);
+  const lanes = Array.from({ length: H4 }, (_, i) => i);
+  const key = `${B}_${T}_${heads}_${C}`;
+  /** Declares name0…name(H4−1) as vec4 variables, each set from `init(i)`. */
+  const declare = (name: string, init: (i: number) => string) => lanes.map((i) => `var ${name}${i} = ${init(i)};`).join('\n  ');
+  /** Σ over the head of dot(name_i, load(base + 4i)). */
+  const dotWith = (name: string, load: string, base: string) => lanes.map((i) => `dot(${name}${i}, ${load}(${base} + ${4 * i}))`).join(' + ');
+  /** name_i += f · load(base + 4i). */
+  const axpy = (name: string, f: string, load: string, base: string) => lanes.map((i) => `${name}${i} = ${name}${i} + ${f} * ${load}(${base} + ${4 * i});`).join('\n    ');
+  /** Writes name_i · f to buffer positions base + 4i … */
+  const store = (name: string, f: string, base: string) =>
+    lanes.map((i) => [0, 1, 2, 3].map((c) => `result[${base} + ${4 * i + c}] = ${name}${i}.${'xyzw'[c]}${f};`).join(' ')).join('\n  ');
+  const head = `
+  let g = ${WID} * 64 + i32(localId.x);
+  if (g >= ${rows}) { return; }
+  let t = g % ${T};
+  let bh = g / ${T};
+  let h = bh % ${heads};
+  let b = bh / ${heads};
+  let ho = h * ${hs};`;
+  const loaders = (names: string[]) =>
+    names.map((n) => `fn ld_${n}(i : i32) -> vec4<f32> { return vec4<f32>(${n}[i], ${n}[i + 1], ${n}[i + 2], ${n}[i + 3]); }`).join('\n');
+  const spec = (name: string, variableNames: string[], outputShape: number[], body: string): WebGPUProgramSpec => ({
+    variableNames,
+    outputShape,
+    shaderKey: `gptlab_attnb_${name}_${key}`,
+    dispatchLayout: flat(outputShape),
+    dispatch: [ceilDiv(rows, 64), 1, 1],
+    workgroupSize: [64, 1, 1],
+    getUserCode: () => `
+${loaders(variableNames)}
+fn rowBase(b : i32, i : i32) -> i32 { return (b * ${T} + i) * ${3 * C}; }
+${MAIN}${head}
+${body}
+}`,
+  });
+  // 1. dq (and D): this thread's q_t and dy_t stay in registers; k_j and v_j are read as the loop walks.
+  const dq = spec(
+    'dq',
+    ['qkv', 'att', 'dy'],
+    [B * T * C + rows],
+    `
+  let qb = rowBase(b, t) + ho;
+  let yb = (b * ${T} + t) * ${C} + ho;
+  ${declare('q', (i) => `ld_qkv(qb + ${4 * i})`)}
+  ${declare('dyv', (i) => `ld_dy(yb + ${4 * i})`)}
+  ${declare('acc', () => 'vec4<f32>(0.0)')}
+  let Dt = ${dotWith('dyv', 'ld_att', 'yb')};
+  let lseT = att[${B * T * C} + g];
+  for (var j = 0; j <= t; j = j + 1) {
+    let kb = rowBase(b, j) + ${C} + ho;
+    let p = exp((${dotWith('q', 'ld_qkv', 'kb')}) * ${scale} - lseT);
+    let ds = p * ((${dotWith('dyv', 'ld_qkv', `kb + ${C}`)}) - Dt);
+    ${axpy('acc', 'ds', 'ld_qkv', 'kb')}
+  }
+  ${store('acc', ` * ${scale}`, 'yb')}
+  result[${B * T * C} + g] = Dt;`,
+  );
+  // 2. dk: this thread's k_t and v_t stay in registers; q_i, dy_i, lse_i and D_i are read.
+  const dk = spec(
+    'dk',
+    ['qkv', 'att', 'dy', 'dqd'],
+    [B * T * C],
+    `
+  let kb = rowBase(b, t) + ${C} + ho;
+  ${declare('k', (i) => `ld_qkv(kb + ${4 * i})`)}
+  ${declare('v', (i) => `ld_qkv(kb + ${C + 4 * i})`)}
+  ${declare('acc', () => 'vec4<f32>(0.0)')}
+  let rowT = g - t;
+  for (var i = t; i < ${T}; i = i + 1) {
+    let qb = rowBase(b, i) + ho;
+    let yb = (b * ${T} + i) * ${C} + ho;
+    let p = exp((${dotWith('k', 'ld_qkv', 'qb')}) * ${scale} - att[${B * T * C} + rowT + i]);
+    let ds = p * ((${dotWith('v', 'ld_dy', 'yb')}) - dqd[${B * T * C} + rowT + i]);
+    ${axpy('acc', 'ds', 'ld_qkv', 'qb')}
+  }
+  ${store('acc', ` * ${scale}`, `(b * ${T} + t) * ${C} + ho`)}`,
+  );
+  // 3. dv, then dq, dk and dv together into dqkv.
+  const dv = spec(
+    'dv',
+    ['qkv', 'att', 'dy', 'dqd', 'dkb'],
+    [B * T, 3 * C],
+    `
+  let kb = rowBase(b, t) + ${C} + ho;
+  ${declare('k', (i) => `ld_qkv(kb + ${4 * i})`)}
+  ${declare('acc', () => 'vec4<f32>(0.0)')}
+  let rowT = g - t;
+  for (var i = t; i < ${T}; i = i + 1) {
+    let qb = rowBase(b, i) + ho;
+    let p = exp((${dotWith('k', 'ld_qkv', 'qb')}) * ${scale} - att[${B * T * C} + rowT + i]);
+    ${axpy('acc', 'p', 'ld_dy', `(b * ${T} + i) * ${C} + ho`)}
+  }
+  let own = (b * ${T} + t) * ${C} + ho;
+  let ob = rowBase(b, t) + ho;
+  for (var d = 0; d < ${hs}; d = d + 1) {
+    result[ob + d] = dqd[own + d];
+    result[ob + ${C} + d] = dkb[own + d];
+  }
+  ${store('acc', '', `ob + ${2 * C}`)}`,
+  );
+  return [dq, dk, dv];
 }
 
 // ---------------------------------------------------------------------------------------------
