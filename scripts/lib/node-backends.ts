@@ -185,7 +185,8 @@ export function configureNodeWasm(): string {
   configureWasmPaths(dist + path.sep); // a prefix: tfjs appends the file name
   // GPT Lab's own SIMD kernels (src/gpt/simd), installed when the wasm backend starts.
   const kernels = fileURLToPath(new URL('../../src/gpt/simd/kernels.wasm', import.meta.url));
-  configureSimdKernels(async () => readFileSync(kernels));
+  const shared = fileURLToPath(new URL('../../src/gpt/simd/kernels-shared.wasm', import.meta.url));
+  configureSimdKernels(async (isShared) => readFileSync(isShared ? shared : kernels));
   return dist;
 }
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileSimdKernels, SIMD_BINARY } from '../../scripts/build-simd';
+import { compileSimdKernels, SIMD_BINARY, SIMD_SHARED_BINARY } from '../../scripts/build-simd';
 import { prepareNodeBackend } from '../../scripts/lib/node-backends';
 import { resolveHyperparameters, modelConfigOf } from '../../src/gpt/config';
 import { GPT } from '../../src/gpt/model';
@@ -68,11 +68,28 @@ function maxDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
 }
 
 describe('the SIMD kernels', () => {
-  it('are built from their source: the committed binary is what the compiler gives', () => {
+  it('are built from their source: the committed binaries are what the compiler gives', () => {
     const fresh = compileSimdKernels();
     expect(fresh.length).toBe(bytes.length);
     expect(Buffer.from(fresh).equals(Buffer.from(bytes))).toBe(true);
-  }, 60_000);
+    const shared = new Uint8Array(readFileSync(SIMD_SHARED_BINARY));
+    expect(Buffer.from(compileSimdKernels(true)).equals(Buffer.from(shared))).toBe(true);
+  }, 120_000);
+
+  it('come in a variant for the shared memory of tfjs’s threaded binary, with the same kernels', async () => {
+    // The threaded binary's memory: shared, at most 65536 pages (4 GiB).
+    const memory = new WebAssembly.Memory({ initial: 32, maximum: 65536, shared: true });
+    const shared = new Uint8Array(readFileSync(SIMD_SHARED_BINARY));
+    const { instance } = await WebAssembly.instantiate(shared, { env: { memory } });
+    await expect(WebAssembly.instantiate(bytes, { env: { memory } })).rejects.toThrow();
+    const plain = await WebAssembly.instantiate(bytes, { env: { memory: new WebAssembly.Memory({ initial: 32 }) } });
+    expect(Object.keys(instance.exports).sort()).toEqual(Object.keys(plain.instance.exports).sort());
+    // One product through the shared build: [1 2; 3 4]·[5 6; 7 8] = [19 22; 43 50].
+    const f = new Float32Array(memory.buffer);
+    f.set([1, 2, 3, 4, 5, 6, 7, 8], 0);
+    (instance.exports.gemm as (...a: number[]) => void)(0, 16, 32, 2, 2, 2, 2, 1, 2, 2);
+    expect(Array.from(f.subarray(8, 12))).toEqual([19, 22, 43, 50]);
+  });
 
   it('install on the wasm backend only, and come off again', async () => {
     await tf.setBackend('cpu');

@@ -34,7 +34,7 @@ export interface FusedExports {
 
 /** The parts of tfjs-backend-wasm's BackendWasm the kernels use. */
 export interface WasmBackendLike {
-  wasm: { asm: { memory: WebAssembly.Memory }; _malloc(bytes: number): number; _free(ptr: number): void };
+  wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory; _malloc(bytes: number): number; _free(ptr: number): void };
   dataIdMap: { get(id: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
@@ -50,7 +50,7 @@ interface Args {
  * that unregisters them (the stock-op compositions of ops.ts then run again).
  */
 export function registerFusedWasmKernels(k: FusedExports, backend: WasmBackendLike): () => void {
-  const memory = backend.wasm.asm.memory;
+  const memory = (backend.wasm.asm?.memory ?? backend.wasm.wasmMemory)!;
   const ptr = (t: tf.TensorInfo | undefined): number => {
     if (!t) throw new Error('a fused wasm kernel is missing an input');
     return backend.dataIdMap.get(t.dataId)!.memoryOffset;

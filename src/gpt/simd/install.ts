@@ -49,8 +49,8 @@ export async function installSimdKernels(wasmBytes: BufferSource): Promise<() =>
   if (installed) return installed.restore;
   if (tf.getBackend() !== 'wasm') throw new Error('The SIMD kernels are for the wasm backend; switch to it first.');
   const backend = tf.backend() as unknown as WasmBackendLike;
-  const memory = backend.wasm?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) throw new Error('The wasm backend does not expose its memory.');
+  const memory = wasmMemoryOf(backend);
+  if (memory == null) throw new Error('The wasm backend does not expose its memory.');
   const { instance } = await WebAssembly.instantiate(wasmBytes, { env: { memory } });
   const k = instance.exports as unknown as SimdExports;
 
@@ -127,14 +127,29 @@ export async function installSimdKernels(wasmBytes: BufferSource): Promise<() =>
   return restore;
 }
 
-let loader: (() => Promise<BufferSource>) | null = null;
+/**
+ * The memory tfjs-wasm keeps its tensors in: exported by its single-threaded binaries (`asm.memory`),
+ * created shared and imported by its threaded one (`wasmMemory`).
+ */
+export function wasmMemoryOf(backend: WasmBackendLike): WebAssembly.Memory | null {
+  const m = backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;
+  return m instanceof WebAssembly.Memory ? m : null;
+}
+
+/** Whether a memory is shared (its buffer a SharedArrayBuffer), i.e. needs kernels-shared.wasm. */
+export function isSharedMemory(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
+let loader: ((shared: boolean) => Promise<BufferSource>) | null = null;
 let lastFailure: string | null = null;
 
 /**
- * Says where the host finds kernels.wasm (the worker: a URL Vite gives; Node: the file). Until a
- * host says so, the wasm backend runs its stock kernels.
+ * Says where the host finds the kernels (the worker: URLs Vite gives; Node: the files):
+ * `load(false)` gives kernels.wasm, `load(true)` kernels-shared.wasm (for tfjs's threaded binary,
+ * whose memory is shared). Until a host says so, the wasm backend runs its stock kernels.
  */
-export function configureSimdKernels(load: () => Promise<BufferSource>): void {
+export function configureSimdKernels(load: (shared: boolean) => Promise<BufferSource>): void {
   loader = load;
 }
 
@@ -156,7 +171,8 @@ export async function installConfiguredSimdKernels(): Promise<boolean> {
   if (installed) return true;
   if (loader == null || tf.getBackend() !== 'wasm') return false;
   try {
-    await installSimdKernels(await loader());
+    const memory = wasmMemoryOf(tf.backend() as unknown as WasmBackendLike);
+    await installSimdKernels(await loader(memory != null && isSharedMemory(memory)));
     lastFailure = null;
     return true;
   } catch (err) {
