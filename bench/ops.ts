@@ -7,7 +7,7 @@ export interface OpTime {
   op: string;
   /** How many times one training step runs it. */
   perStep: number;
-  /** Milliseconds per call (wall clock over `reps` calls queued back to back, ended by a readback). */
+  /** Milliseconds per call (wall clock over `reps` calls queued back to back, ended by reading one value). */
   ms: number;
   /** Floating-point operations per call (products only; 0 for the rest). */
   flop: number;
@@ -93,8 +93,11 @@ export async function benchOps(hp: Hyperparameters, reps: number): Promise<OpTim
         last?.dispose();
         last = tf.tidy(c.f);
       }
-      await last!.data();
-      last!.dispose();
+      // Wait for the queue through one value of the last output: reading the whole output back
+      // (up to 100 MB on the GPU) would be counted against the operation.
+      const probe = tf.tidy(() => tf.slice(tf.reshape(last!, [-1]), 0, 1));
+      await probe.data();
+      tf.dispose([probe, last!]);
       out.push({ op: c.op, perStep: c.perStep, ms: (performance.now() - t0) / reps, flop: c.flop });
     }
   } finally {
