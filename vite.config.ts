@@ -1,5 +1,6 @@
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { tfjsWasmThreads } from './scripts/vite-plugin-tfjs-wasm-threads';
 
 /**
  * Cross-origin isolation (COOP/COEP) lets the wasm backend use threads (SharedArrayBuffer). Every
@@ -23,9 +24,9 @@ export const CONTENT_SECURITY_POLICY = [
   // Scripts: the bundle's own files. 'wasm-unsafe-eval' lets WebAssembly.instantiate compile the tfjs
   // wasm backend's .wasm files (fetched from 'self'); it allows no JavaScript eval or new Function.
   "script-src 'self' 'wasm-unsafe-eval'",
-  // Workers: the engine worker (a same-origin module script) and the Service Worker. No blob: the
-  // wasm backend runs one thread (src/engine/backends.ts); its threaded build would start its
-  // pthread workers from a Blob URL, and turning threads on must add `blob:` here.
+  // Workers: the engine worker (a same-origin module script), the wasm backend's threads (classic
+  // scripts of the build, not Blob URLs: scripts/vite-plugin-tfjs-wasm-threads.ts) and the Service
+  // Worker. No blob:.
   "worker-src 'self'",
   // fetch/XHR: the checkpoint, the corpus and the .wasm files, all from the site itself.
   "connect-src 'self'",
@@ -98,11 +99,18 @@ function serviceWorker(): Plugin {
 // `base: './'` keeps every asset URL relative, so the built folder works under any base path.
 export default defineConfig({
   base: './',
-  plugins: [react(), serviceWorker()],
+  plugins: [react(), serviceWorker(), tfjsWasmThreads()],
   // The policy the Service Worker adds to the site's responses where a host sends none.
   define: { __GPT_LAB_CSP__: JSON.stringify(CONTENT_SECURITY_POLICY) },
-  worker: { format: 'es' },
-  build: { target: 'es2022', sourcemap: true },
+  // The engine worker is bundled on its own, with its own plugins: tfjs lives there.
+  worker: { format: 'es', plugins: () => [tfjsWasmThreads()] },
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    // The guide (index.html) and the benchmark page `npm run bench` drives in Chromium (bench.html,
+    // not linked from the guide; src/bench).
+    rolldownOptions: { input: { main: 'index.html', bench: 'bench.html' } },
+  },
   server: { headers: { ...isolation, 'Content-Security-Policy': DEV_CONTENT_SECURITY_POLICY } },
   preview: { headers: { ...isolation, 'Content-Security-Policy': CONTENT_SECURITY_POLICY } },
 });

@@ -5,10 +5,14 @@
  * WebGPU adapter is found), against the plain-matmul ceiling of the same backend in the same run.
  * Both paths run in the same process, one after the other on the same backend: `reference`
  * (src/gpt/model.ts with Trainer) and `fast` (src/gpt/fast with FastTrainer).
- * Prints numbers; never passes or fails on them. With --json, one object per measurement:
- *   {"name":"train_step","path":"reference"|"fast","backend","env":"node","threads","config","tokens_per_s",
- *    "gflops","ceiling_gflops","ceiling_fraction","kernels_per_step","sync_kernels","device"}
- * then, when both paths ran, {"name":"train_step_ratio","backend","config","fast_over_reference"}.
+ * Then the same in Chromium (scripts/lib/browser-bench.ts: the built site's bench.html, wasm without
+ * and with cross-origin isolation, webgpu with --enable-unsafe-webgpu); `--envs node` or
+ * `--envs chromium` runs one of the two.
+ * Prints numbers; never passes or fails on them. With --json, one object per measurement
+ * (src/bench/rows.ts builds them for both):
+ *   {"name":"train_step","path":"reference"|"fast","backend","env":"node"|"chromium"|"chromium-isolated","threads",
+ *    "config","batch_size","tokens_per_s","gflops","ceiling_gflops","ceiling_fraction","kernels_per_step","sync_kernels","device"}
+ * then, when both paths ran, {"name":"train_step_ratio","backend","env","threads","config","fast_over_reference"}.
  * `kernels_per_step` counts GPU programs on webgpu (kernels on cpu and wasm) of one step as training
  * runs it between reports; `sync_kernels` is the fast path's write-back of the parameters, once per
  * report (every 10 steps; included in the timing).
@@ -19,6 +23,8 @@ import { BACKEND_NAMES, type BackendName } from '../src/engine/backends';
 import { matmulCeiling } from '../bench/matmul';
 import { benchTrainStep, type BenchPath } from '../bench/trainStep';
 import { fastAgreement } from '../src/gpt/fast/agreement';
+import { describeRatioRow, describeTrainStepRow, ratioRow, trainStepRow, type TrainStepRow } from '../src/bench/rows';
+import { runBrowserBench } from './lib/browser-bench';
 import { prepareNodeBackend } from './lib/node-backends';
 import { parseFlags, parseNumberFlag, runMain, UsageError } from './lib/cli';
 
@@ -29,8 +35,12 @@ const DEFAULT_STEPS: Record<BackendName, number> = { cpu: 3, wasm: 10, webgpu: 3
 
 const HELP =
   'Usage: npm run bench -- [--json] [--backends cpu,wasm,webgpu] [--configs baby,tiny] [--paths reference,fast] ' +
-  '[--steps N] [--batch-size N] [--check]\n' +
-  '  --check  before timing, compare the fast path with the reference on each backend (tiny model) and print the differences';
+  '[--steps N] [--batch-size N] [--check] [--envs node,chromium] [--threads N]\n' +
+  '  --check    before timing, compare the fast path with the reference on each backend (tiny model) and print the differences\n' +
+  '  --envs     where to measure: node, chromium (the built site in system Chromium; default both). In Chromium,\n' +
+  '             wasm runs without and with cross-origin isolation, webgpu with --enable-unsafe-webgpu; webgl is\n' +
+  '             Chromium only; without --backends, Chromium measures wasm and webgpu\n' +
+  '  --threads  Chromium wasm: threads to ask tfjs for (rows report the threads that started)';
 const PATHS: readonly BenchPath[] = ['reference', 'fast'];
 
 async function main(): Promise<void> {
@@ -43,13 +53,19 @@ async function main(): Promise<void> {
       paths: { type: 'string' },
       'batch-size': { type: 'string' },
       check: { type: 'boolean' },
+      envs: { type: 'string' },
+      threads: { type: 'string' },
     },
     HELP,
   );
   if (!values) return;
+  const envs = (values.envs ?? 'node,chromium').split(',').map((s) => s.trim());
+  for (const e of envs) if (e !== 'node' && e !== 'chromium') throw new UsageError(`--envs: ${JSON.stringify(e)} is not one of node, chromium`);
   const backends = (values.backends ?? 'cpu,wasm,webgpu').split(',').map((s) => s.trim()) as BackendName[];
   for (const b of backends) {
-    if (!BACKEND_NAMES.includes(b) || b === 'webgl') throw new UsageError(`--backends: ${JSON.stringify(b)} is not a Node backend (cpu, wasm, webgpu)`);
+    if (!BACKEND_NAMES.includes(b) || (b === 'webgl' && envs.includes('node'))) {
+      throw new UsageError(`--backends: ${JSON.stringify(b)} is not a Node backend (cpu, wasm, webgpu; webgl with --envs chromium)`);
+    }
   }
   const configs = (values.configs ?? 'baby').split(',').map((s) => s.trim());
   for (const c of configs) if (!isPresetName(c)) throw new UsageError(`--configs: ${JSON.stringify(c)} is not one of ${Object.keys(PRESETS).join(', ')}`);
@@ -59,12 +75,14 @@ async function main(): Promise<void> {
   if (steps !== undefined && steps < 1) throw new UsageError('--steps must be at least 1');
   const batchSize = parseNumberFlag('batch-size', values['batch-size'], true);
   if (batchSize !== undefined && batchSize < 1) throw new UsageError('--batch-size must be at least 1');
+  const threads = parseNumberFlag('threads', values.threads, true);
+  if (threads !== undefined && threads < 1) throw new UsageError('--threads must be at least 1');
   const explicit = values.backends !== undefined;
 
   const log = (s: string) => {
     if (!values.json) process.stderr.write(s + '\n');
   };
-  for (const backend of backends) {
+  for (const backend of envs.includes('node') ? backends : []) {
     let device: string;
     try {
       device = await prepareNodeBackend(backend);
@@ -95,49 +113,43 @@ async function main(): Promise<void> {
     log(`  plain matmul: ${ceiling.tried.map((t) => `${t.size}² ${t.gflops.toFixed(1)} GFLOP/s in ${t.seconds.toFixed(2)} s`).join(', ')}`);
     for (const config of configs as PresetName[]) {
       const hp = resolveHyperparameters(config, { vocabSize: VOCAB_SIZE, ...(batchSize ? { batchSize } : {}) });
-      const rates = new Map<BenchPath, number>();
+      const done = new Map<BenchPath, { row: TrainStepRow; rate: number }>();
       for (const path of paths) {
         const r = await benchTrainStep(hp, steps ?? DEFAULT_STEPS[backend], 2, path);
-        rates.set(path, r.tokensPerSecond);
-        const row = {
-          name: 'train_step',
-          path,
-          backend,
-          env: 'node',
-          threads: 1,
-          config,
-          batch_size: hp.batchSize,
-          tokens_per_s: Math.round(r.tokensPerSecond),
-          gflops: round(r.gflops),
-          ceiling_gflops: round(ceiling.gflops),
-          ceiling_fraction: round(r.gflops / ceiling.gflops),
-          kernels_per_step: r.kernelsPerStep,
-          sync_kernels: r.syncKernels,
-          device,
-        };
+        const row = trainStepRow({ path, backend, env: 'node', threads: 1, config, batchSize: hp.batchSize, result: r, ceilingGflops: ceiling.gflops, device });
+        done.set(path, { row, rate: r.tokensPerSecond });
         if (values.json) process.stdout.write(JSON.stringify(row) + '\n');
-        else
-          log(
-            `  ${config} training step, ${path} path: ${row.tokens_per_s} tokens/s, ${row.gflops} GFLOP/s ` +
-              `(${(100 * row.ceiling_fraction).toFixed(1)}% of the ${row.ceiling_gflops} GFLOP/s ceiling), ` +
-              `${row.kernels_per_step} ${backend === 'webgpu' ? 'GPU programs' : 'kernels'} per step` +
-              `${path === 'fast' ? ` (+${row.sync_kernels} per write-back, every 10 steps)` : ''}, ${r.secondsPerStep.toFixed(3)} s per step`,
-          );
+        else log(describeTrainStepRow(row, r.secondsPerStep));
       }
-      const ref = rates.get('reference');
-      const fast = rates.get('fast');
-      if (ref && fast) {
-        const ratio = { name: 'train_step_ratio', backend, config, fast_over_reference: round(fast / ref) };
+      const ref = done.get('reference');
+      const fast = done.get('fast');
+      const ratio = ratioRow(ref?.row, fast?.row, ref && fast ? { reference: ref.rate, fast: fast.rate } : undefined);
+      if (ratio) {
         if (values.json) process.stdout.write(JSON.stringify(ratio) + '\n');
-        else log(`  ${config}: fast path ${ratio.fast_over_reference}x the reference`);
+        else log(describeRatioRow(ratio));
       }
     }
     tf.disposeVariables();
   }
-}
 
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
+  if (envs.includes('chromium')) {
+    // Without --backends, Chromium measures wasm (both ways) and webgpu; Node has covered cpu.
+    const inBrowser = values.backends === undefined ? backends.filter((b) => b !== 'cpu') : backends;
+    await runBrowserBench({
+      backends: inBrowser,
+      configs,
+      paths,
+      stepsFor: (backend) => steps ?? DEFAULT_STEPS[backend],
+      batchSize,
+      threads,
+      emit: (row) => {
+        if (values.json) process.stdout.write(JSON.stringify(row) + '\n');
+      },
+      log,
+      warn: (line) => process.stderr.write(line + '\n'),
+      optional: values.envs === undefined,
+    });
+  }
 }
 
 runMain(main);

@@ -14,8 +14,9 @@
  * - Cross-origin isolation: where the host sends no COOP/COEP headers, the Service Worker adds them,
  *   but a page's isolation is fixed by the response that loaded it. So a page that finds itself
  *   controlled yet not isolated reloads itself, once: a flag in sessionStorage (per tab) makes sure
- *   it never reloads twice, whatever the host does. Nothing depends on isolation today (the wasm
- *   backend runs one thread), so a browser that blocks storage simply stays unisolated.
+ *   it never reloads twice, whatever the host does. Isolation lets the wasm backend run threads
+ *   (on a machine where tfjs would start two or more: src/engine/backends.ts); a browser that blocks
+ *   storage simply stays unisolated and trains on one thread.
  */
 import * as Comlink from 'comlink';
 import { useSyncExternalStore } from 'react';

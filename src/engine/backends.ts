@@ -31,8 +31,13 @@ export interface BackendReport {
   reason: string;
   /** webgpu only, when an adapter was found. */
   adapter?: AdapterSummary;
-  /** wasm only: which of its three binaries can run here. */
-  wasm?: { simd: boolean; threads: boolean };
+  /**
+   * wasm only. `simd`: WebAssembly SIMD works here. `threads`: the backend runs (or, before it
+   * starts, will run) tfjs's threaded binary with more than one thread. `threadCount`: the threads
+   * it runs on, once it has started (tfjs's `getThreadsCount()`); before, the count tfjs will start
+   * (absent where the single-threaded binary runs: `reason` then says why).
+   */
+  wasm?: { simd: boolean; threads: boolean; threadCount?: number };
 }
 
 export class BackendError extends Error {
@@ -51,6 +56,17 @@ export type WasmFileMap = Record<
 >;
 
 let wasmPaths: string | WasmFileMap | null = null;
+/** Set by a host that can start tfjs's thread workers (the site build: wasm-paths.vite.ts). */
+let wasmThreadsHost: { ok: true } | { ok: false; why: string } = {
+  ok: false,
+  why: isNodeEnvironment()
+    ? 'tfjs runs its wasm backend on one thread in Node.js'
+    : 'this build cannot start tfjs\'s thread workers',
+};
+/** The thread count asked for with `requestWasmThreads`, or null for tfjs's default. */
+let requestedWasmThreads: number | null = null;
+/** The tfjs-backend-wasm module, once imported (to read the thread count it started with). */
+let wasmModule: typeof import('@tensorflow/tfjs-backend-wasm') | null = null;
 
 /**
  * Where the WASM binaries live: a folder prefix ending in `/` (a URL, or a file path in Node) or a
@@ -61,7 +77,91 @@ export function configureWasmPaths(prefixOrMap: string | WasmFileMap): void {
   wasmPaths = prefixOrMap;
 }
 
-const isNode = typeof process !== 'undefined' && process.versions?.node != null;
+/**
+ * Whether this host can run tfjs-backend-wasm's threaded binary: `true`, or a sentence saying why
+ * not. The site's build can (scripts/vite-plugin-tfjs-wasm-threads.ts serves the threads' scripts);
+ * without this call the backend runs one thread. The page must also be cross-origin isolated.
+ */
+export function configureWasmThreads(support: true | string): void {
+  wasmThreadsHost = support === true ? { ok: true } : { ok: false, why: support };
+}
+
+/**
+ * Asks the wasm backend for `count` threads (an integer from 1 to 64), or tfjs's own choice (half
+ * the logical cores) with null. tfjs reads it once, when the backend first starts: call it before
+ * the first `useBackend('wasm')` (the benchmark page can, from its URL). Throws once the backend
+ * has started, since the count can no longer change then. tfjs never starts more than half of the
+ * logical cores the browser reports (see `wasmThreadsToStart`); where that, or the page, allows
+ * only one, the single-threaded binary runs and `probeBackends` says why.
+ */
+export function requestWasmThreads(count: number | null): void {
+  if (count != null && !(Number.isInteger(count) && count >= 1 && count <= 64)) {
+    throw new RangeError(`The wasm thread count must be a whole number from 1 to 64 (got ${count}).`);
+  }
+  if (wasmStarted()) {
+    throw new Error('The wasm backend has already started: ask for a thread count before it first starts.');
+  }
+  requestedWasmThreads = count;
+}
+
+/** The threads the wasm backend runs on (1 without threads), or null before it has started. */
+export function wasmThreadCount(): number | null {
+  if (!wasmStarted() || wasmModule == null) return null;
+  try {
+    return wasmModule.getThreadsCount();
+  } catch {
+    return null; // tfjs: "WASM backend not initialized"
+  }
+}
+
+function wasmStarted(): boolean {
+  return tf.engine().registry.wasm != null;
+}
+
+/**
+ * Why the wasm backend runs one thread here, or null if it runs several: threads need shared
+ * memory (SharedArrayBuffer), which browsers grant only to cross-origin-isolated pages; tfjs ships
+ * them only in its SIMD binary; the host must be able to start the thread workers; and tfjs must
+ * be willing to start more than one (see `wasmThreadsToStart`). Where it would start just one, the
+ * single-threaded binary is the better choice: same speed, and its memory is not shared, so GPT
+ * Lab's own SIMD kernels (src/gpt/simd), which import it, can run on it.
+ */
+function wasmThreadsUnavailable(simd: boolean): string | null {
+  if (isNodeEnvironment()) return 'tfjs runs its wasm backend on one thread in Node.js';
+  if (globalThis.crossOriginIsolated !== true || typeof SharedArrayBuffer === 'undefined') {
+    return 'the page is not cross-origin isolated (no COOP/COEP headers), so it has no shared memory for threads';
+  }
+  if (!simd) return 'tfjs has threads only in its SIMD binary, and this browser lacks WebAssembly SIMD';
+  if (!wasmThreadsHost.ok) return wasmThreadsHost.why;
+  const cores = logicalCores();
+  if (wasmThreadsToStart() < 2) {
+    if (requestedWasmThreads === 1) return 'one thread was asked for, so the single-threaded binary runs';
+    const asked = requestedWasmThreads != null ? `${requestedWasmThreads} were asked for, but ` : '';
+    return `${asked}this browser reports ${cores} logical core${cores === 1 ? '' : 's'} and tfjs uses at most half of them`;
+  }
+  return null;
+}
+
+/**
+ * The threads tfjs 4.22 starts in its threaded binary: the count asked for (its own default:
+ * half the logical cores), kept within 1 to 8 (the workers it creates up front) and never above
+ * half of `navigator.hardwareConcurrency` (its C++ `init_with_threads_count` caps it there, counting
+ * two logical cores per physical one). So a 2-core machine gets one thread, whatever is asked.
+ */
+function wasmThreadsToStart(): number {
+  const half = Math.floor(logicalCores() / 2);
+  return Math.min(Math.max(requestedWasmThreads ?? half, 1), 8, half);
+}
+
+function logicalCores(): number {
+  return typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
+}
+
+function isNodeEnvironment(): boolean {
+  return typeof process !== 'undefined' && process.versions?.node != null;
+}
+
+const isNode = isNodeEnvironment();
 
 /** Reports on every backend, fastest first. Creates no tfjs backend and allocates no tensor. */
 export async function probeBackends(): Promise<BackendReport[]> {
@@ -160,11 +260,20 @@ function probeWasm(): BackendReport {
     return { name, available: false, reason: 'this environment has no WebAssembly' };
   }
   const simd = WebAssembly.validate(SIMD_PROBE);
-  // Threads need shared memory, which browsers grant only to cross-origin-isolated pages. `threads`
-  // says whether they would be possible here; the backend runs one thread for now (see importBackend).
-  const threads = typeof SharedArrayBuffer !== 'undefined' && globalThis.crossOriginIsolated === true;
-  const reason = `WebAssembly ${simd ? 'with' : 'without'} SIMD, one thread`;
-  return { name, available: true, reason, wasm: { simd, threads } };
+  const base = `WebAssembly ${simd ? 'with' : 'without'} SIMD`;
+  const why = wasmThreadsUnavailable(simd);
+  if (why != null) {
+    return { name, available: true, reason: `${base}, one thread: ${why}`, wasm: { simd, threads: false } };
+  }
+  // Once it runs, say what tfjs actually started; before, what it will start.
+  const running = wasmThreadCount();
+  const count = running ?? wasmThreadsToStart();
+  let how: string;
+  if (running != null) how = `${count} threads running`;
+  else if (requestedWasmThreads != null) how = `${count} threads (${requestedWasmThreads} asked for)`;
+  else how = `${count} threads (tfjs's choice: half the ${logicalCores()} logical cores)`;
+  const reason = `${base}, threaded binary (cross-origin isolated), ${how}`;
+  return { name, available: true, reason, wasm: { simd, threads: count > 1, threadCount: count } };
 }
 
 export interface UseBackendOptions {
@@ -290,13 +399,18 @@ async function importBackend(name: BackendName): Promise<void> {
       return;
     case 'wasm': {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
-      // One thread for now. Under cross-origin isolation tfjs picks its threaded binary, whose helper
-      // workers it starts from a script kept as a string; bundled by Vite that script throws
-      // "ReferenceError: e is not defined" and the backend never starts. Threads need their own
-      // build step (the speed issue); until then the single-threaded SIMD binary is used.
-      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-      // tfjs reads the paths when the backend first starts; once it runs they cannot change.
-      if (wasmPaths != null && tf.engine().registry.wasm == null) wasm.setWasmPaths(wasmPaths);
+      wasmModule = wasm;
+      // tfjs reads the paths, the binary and the thread count when the backend first starts; once
+      // it runs they cannot change.
+      if (wasmStarted()) return;
+      // Under cross-origin isolation tfjs picks its threaded binary by itself. Where this host
+      // cannot start its thread workers (Node, `vite dev`, a build without the plugin of
+      // scripts/vite-plugin-tfjs-wasm-threads.ts, which says why a plain bundle fails), the
+      // single-threaded SIMD binary runs, and probeWasm says why.
+      const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+      if (wasmThreadsUnavailable(simd === true) != null) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      else if (requestedWasmThreads != null) wasm.setThreadsCount(requestedWasmThreads);
+      if (wasmPaths != null) wasm.setWasmPaths(wasmPaths);
       return;
     }
     case 'cpu':

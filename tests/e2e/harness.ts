@@ -45,7 +45,7 @@ declare module 'vitest' {
 // Build
 
 /** Everything `vite build` reads, as a fingerprint of paths, sizes and modification times. */
-function inputFingerprint(): string {
+export function inputFingerprint(): string {
   const hash = createHash('sha256');
   const add = (file: string) => {
     const s = statSync(file);
@@ -59,11 +59,13 @@ function inputFingerprint(): string {
       else if (entry.isFile()) add(full);
     }
   };
-  for (const dir of ['src', 'public']) walk(path.join(ROOT, dir));
-  for (const file of ['index.html', 'vite.config.ts', 'package.json', 'package-lock.json', 'tsconfig.json']) {
+  // bench/ (the benchmark page imports it) and the Vite plugins under scripts/ are built too.
+  for (const dir of ['src', 'public', 'bench']) walk(path.join(ROOT, dir));
+  for (const file of ['index.html', 'bench.html', 'vite.config.ts', 'package.json', 'package-lock.json', 'tsconfig.json']) {
     const full = path.join(ROOT, file);
     if (existsSync(full)) add(full);
   }
+  for (const file of readdirSync(path.join(ROOT, 'scripts'))) if (file.startsWith('vite-plugin-')) add(path.join(ROOT, 'scripts', file));
   return hash.digest('hex');
 }
 

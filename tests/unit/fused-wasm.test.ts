@@ -13,6 +13,7 @@ import { prepareNodeBackend } from '../../scripts/lib/node-backends';
 import * as ops from '../../src/gpt/fast/ops';
 import { FAST_KERNELS } from '../../src/gpt/fast/ops';
 import { installSimdKernels, uninstallSimdKernels } from '../../src/gpt/simd/install';
+import { setGemmRoute, type GemmRoute } from '../../src/gpt/simd/fused';
 
 const bytes = new Uint8Array(readFileSync(SIMD_BINARY));
 
@@ -105,6 +106,45 @@ describe.each([
       }
     } finally {
       tf.dispose([th, x, x3, x4, dy, logits, ids, state, g, mask]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('the fused wasm product with its core on the stock kernel (the multi-threaded route)', () => {
+  it('gives what our own loops give, for every operand layout and epilogue', async () => {
+    await installSimdKernels(bytes);
+    const before = tf.memory().numTensors;
+    const N = 13;
+    const C = 12;
+    const th = tf.randomNormal([4000], 0, 0.5, 'float32', 1);
+    const x = tf.randomNormal([N, C], 0, 1, 'float32', 2);
+    const x3 = tf.randomNormal([N, 3 * C], 0, 1, 'float32', 3);
+    const x4 = tf.randomNormal([N, 4 * C], 0, 1, 'float32', 4);
+    const rows = (t: tf.Tensor, cols: number) => ({ t, off: 0, rows: N, cols });
+    const cases: [string, () => tf.Tensor][] = [
+      ['B transposed, bias', () => ops.gemm(rows(x, C), { t: th, off: 100, rows: 3 * C, cols: C, trans: true }, { bias: { theta: th, off: 7 } })],
+      ['GELU of A, residual', () => ops.gemm(rows(x4, 4 * C), { t: th, off: 9, rows: C, cols: 4 * C, trans: true }, { geluA: true, residual: x, bias: { theta: th, off: 1 } })],
+      ['GELU′ epilogue', () => ops.gemm(rows(x, C), { t: th, off: 11, rows: C, cols: 4 * C }, { geluGradOf: x4 })],
+      ['A transposed, ones column', () => ops.gemm({ ...rows(x3, 3 * C), trans: true }, rows(x, C), { onesB: true, splitLast: true })],
+      ['GELU of B', () => ops.gemm({ ...rows(x, C), trans: true }, rows(x4, 4 * C), { geluB: true, onesB: true, splitLast: true })],
+    ];
+    try {
+      for (const [name, f] of cases) {
+        const values = async (r: GemmRoute) => {
+          setGemmRoute(r);
+          const t = tf.tidy(f);
+          const d = (await t.data()) as Float32Array;
+          t.dispose();
+          return d;
+        };
+        const { diff, scale } = relativeDiff(await values('stock'), await values('ours'));
+        expect(scale, name).toBeGreaterThan(0.1);
+        expect(diff, name).toBeLessThan(1e-5);
+      }
+    } finally {
+      setGemmRoute('auto');
+      tf.dispose([th, x, x3, x4]);
     }
     expect(tf.memory().numTensors).toBe(before);
   });

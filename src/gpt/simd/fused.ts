@@ -15,6 +15,7 @@ export interface FusedExports {
   geluInto(src: number, dst: number, count: number): void;
   gemm(a: number, b: number, c: number, M: number, K: number, N: number, aRow: number, aCol: number, ldb: number, ldc: number): void;
   transpose(src: number, dst: number, rows: number, cols: number, lds: number): void;
+  copyRows(src: number, dst: number, rows: number, cols: number, lds: number, ldd: number): void;
   rowSumsOf(a: number, out: number, M: number, K: number, aRow: number, aCol: number, os: number): void;
   epilogue(c: number, M: number, N: number, ldc: number, bias: number, res: number, gu: number): void;
   layerNorm(x: number, gamma: number, beta: number, out: number, R: number, C: number): void;
@@ -34,12 +35,31 @@ export interface FusedExports {
 
 /** The parts of tfjs-backend-wasm's BackendWasm the kernels use. */
 export interface WasmBackendLike {
-  wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory; _malloc(bytes: number): number; _free(ptr: number): void };
+  wasm: {
+    asm?: { memory?: WebAssembly.Memory };
+    wasmMemory?: WebAssembly.Memory;
+    tfjs?: { getThreadsCount?: () => number };
+    _malloc(bytes: number): number;
+    _free(ptr: number): void;
+  };
   dataIdMap: { get(id: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: object): boolean;
 }
 
 type Attrs = Record<string, number | boolean>;
+
+/**
+ * Where the fused product's core runs: `auto` takes our single-threaded SIMD loops, unless tfjs runs
+ * its wasm backend with several threads (a cross-origin-isolated page), where the stock 2-D product
+ * (XNNPACK, multi-threaded) does the multiply-adds on copies of the operands laid out plainly and ours
+ * do the rest (GELU, transposes, ones column, epilogues). `stock` and `ours` force a route (tests).
+ */
+export type GemmRoute = 'auto' | 'ours' | 'stock';
+let route: GemmRoute = 'auto';
+export function setGemmRoute(r: GemmRoute): void {
+  route = r;
+}
 interface Args {
   inputs: Record<string, tf.TensorInfo | undefined>;
   attrs?: Record<string, unknown>;
@@ -56,6 +76,8 @@ export function registerFusedWasmKernels(k: FusedExports, backend: WasmBackendLi
     return backend.dataIdMap.get(t.dataId)!.memoryOffset;
   };
   const optional = (t: tf.TensorInfo | undefined): number => (t ? ptr(t) : 0);
+  const threads = backend.wasm.tfjs?.getThreadsCount?.() ?? 1;
+  const useStockProduct = () => route === 'stock' || (route === 'auto' && threads > 1);
   /** Runs `f` with scratch buffers of the given float counts, freed afterwards. */
   const withScratch = <T>(floats: number[], f: (p: number[]) => T): T => {
     const ps = floats.map((n) => backend.wasm._malloc(Math.max(n, 1) * 4));
@@ -102,7 +124,22 @@ export function registerFusedWasmKernels(k: FusedExports, backend: WasmBackendLi
       const ldc = a.splitLast ? Nb : N;
       const aRow = a.transA ? 1 : lda;
       const aCol = a.transA ? lda : 1;
-      k.gemm(aPtr, bPtr, o, M, K, Nb, aRow, aCol, ldb, ldc);
+      if (useStockProduct()) {
+        const aT = backend.makeOutput([M, K], 'float32');
+        const bT = backend.makeOutput([K, Nb], 'float32');
+        if (a.transA) k.transpose(aPtr, ptr(aT), K, M, lda);
+        else k.copyRows(aPtr, ptr(aT), M, K, lda, K);
+        k.copyRows(bPtr, ptr(bT), K, Nb, ldb, Nb);
+        const product = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc({
+          inputs: { a: aT, b: bT },
+          backend: backend as never,
+          attrs: { transposeA: false, transposeB: false },
+        }) as tf.TensorInfo;
+        k.copyRows(ptr(product), o, M, Nb, Nb, ldc);
+        for (const t of [aT, bT, product]) backend.disposeData(t.dataId);
+      } else {
+        k.gemm(aPtr, bPtr, o, M, K, Nb, aRow, aCol, ldb, ldc);
+      }
       if (onesB) {
         if (a.splitLast) k.rowSumsOf(aPtr, o + M * Nb * 4, M, K, aRow, aCol, 1);
         else k.rowSumsOf(aPtr, o + Nb * 4, M, K, aRow, aCol, N);

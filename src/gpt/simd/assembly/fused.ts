@@ -208,6 +208,11 @@ export function transpose(src: usize, dst: usize, rows: i32, cols: i32, lds: i32
   }
 }
 
+/** Copies `rows` rows of `cols` floats from src (rows lds apart) to dst (rows ldd apart). */
+export function copyRows(src: usize, dst: usize, rows: i32, cols: i32, lds: i32, ldd: i32): void {
+  for (let r = 0; r < rows; r++) memory.copy(dst + <usize>(r * ldd) * 4, src + <usize>(r * lds) * 4, <usize>cols * 4);
+}
+
 /**
  * out[i·os] = Σ_k op(A)[i, k] for i < M: the product's column for B's extra column of ones.
  * With aRow = 1 (A transposed) the sums run four rows at a time.
