@@ -35,7 +35,8 @@ const DEFAULT_STEPS: Record<BackendName, number> = { cpu: 3, wasm: 10, webgpu: 3
 
 const HELP =
   'Usage: npm run bench -- [--json] [--backends cpu,wasm,webgpu] [--configs baby,tiny] [--paths reference,fast] ' +
-  '[--steps N] [--batch-size N] [--check] [--envs node,chromium] [--threads N]\n' +
+  '[--steps N] [--warmup N] [--batch-size N] [--check] [--envs node,chromium] [--threads N]\n' +
+  '  --warmup   untimed steps before the clock starts (default 2; compiles shaders, lets WebAssembly tier up)\n' +
   '  --check    before timing, compare the fast path with the reference on each backend (tiny model) and print the differences\n' +
   '  --envs     where to measure: node, chromium (the built site in system Chromium; default both). In Chromium,\n' +
   '             wasm runs without and with cross-origin isolation, webgpu with --enable-unsafe-webgpu; webgl is\n' +
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
       steps: { type: 'string' },
       paths: { type: 'string' },
       'batch-size': { type: 'string' },
+      warmup: { type: 'string' },
       check: { type: 'boolean' },
       envs: { type: 'string' },
       threads: { type: 'string' },
@@ -73,6 +75,8 @@ async function main(): Promise<void> {
   for (const p of paths) if (!PATHS.includes(p)) throw new UsageError(`--paths: ${JSON.stringify(p)} is not one of ${PATHS.join(', ')}`);
   const steps = parseNumberFlag('steps', values.steps, true);
   if (steps !== undefined && steps < 1) throw new UsageError('--steps must be at least 1');
+  const warmup = parseNumberFlag('warmup', values.warmup, true) ?? 2;
+  if (warmup < 0) throw new UsageError('--warmup must be 0 or more');
   const batchSize = parseNumberFlag('batch-size', values['batch-size'], true);
   if (batchSize !== undefined && batchSize < 1) throw new UsageError('--batch-size must be at least 1');
   const threads = parseNumberFlag('threads', values.threads, true);
@@ -115,7 +119,7 @@ async function main(): Promise<void> {
       const hp = resolveHyperparameters(config, { vocabSize: VOCAB_SIZE, ...(batchSize ? { batchSize } : {}) });
       const done = new Map<BenchPath, { row: TrainStepRow; rate: number }>();
       for (const path of paths) {
-        const r = await benchTrainStep(hp, steps ?? DEFAULT_STEPS[backend], 2, path);
+        const r = await benchTrainStep(hp, steps ?? DEFAULT_STEPS[backend], warmup, path);
         const row = trainStepRow({ path, backend, env: 'node', threads: 1, config, batchSize: hp.batchSize, result: r, ceilingGflops: ceiling.gflops, device });
         done.set(path, { row, rate: r.tokensPerSecond });
         if (values.json) process.stdout.write(JSON.stringify(row) + '\n');
@@ -141,6 +145,7 @@ async function main(): Promise<void> {
       paths,
       stepsFor: (backend) => steps ?? DEFAULT_STEPS[backend],
       batchSize,
+      warmup,
       threads,
       emit: (row) => {
         if (values.json) process.stdout.write(JSON.stringify(row) + '\n');

@@ -25,6 +25,8 @@ export interface BrowserBenchOptions {
   /** Timed steps for a backend (the same defaults as Node's). */
   stepsFor: (backend: BackendName) => number;
   batchSize?: number;
+  /** Untimed steps before the clock starts. */
+  warmup?: number;
   /** wasm threads to ask for (the rows report the threads that started). */
   threads?: number;
   /** A row, as soon as the page reports it. */
@@ -84,6 +86,7 @@ export async function runBrowserBench(o: BrowserBenchOptions): Promise<void> {
         steps: String(o.stepsFor(run.backend)),
       });
       if (o.batchSize != null) query.set('batch-size', String(o.batchSize));
+      if (o.warmup != null) query.set('warmup', String(o.warmup));
       if (o.threads != null && run.backend === 'wasm') query.set('threads', String(o.threads));
       o.log(`\nchromium: ${run.label}`);
       await runPage(await launchBrowser(run.webgpu), `${server.url}bench.html?${query}`, o);

@@ -3,7 +3,7 @@ import type { Hyperparameters } from '../gpt/config';
 import type { GPT, Params } from '../gpt/model';
 import { FastGPT } from '../gpt/fast/model';
 import type { FlatLayout } from '../gpt/fast/layout';
-import { adamWFlat } from '../gpt/fast/ops';
+import { adamWFlat, sliceFlat } from '../gpt/fast/ops';
 import type { AdamWSettings, MomentArrays } from './adamw';
 import { batchAt, BatchSampler, type Batch, validationStarts } from './data';
 import { learningRateAt } from './schedule';
@@ -57,7 +57,7 @@ export class FlatAdamW {
     const changed = this.layout.entries.some((e) => this.param(e.name).dataId !== this.written.get(e.name));
     if (changed) {
       const P = this.layout.size;
-      const next = tf.tidy(() => tf.concat([this.thetaFromParams(), tf.slice(this.state, P, 2 * P)]));
+      const next = tf.tidy(() => tf.concat([this.thetaFromParams(), sliceFlat(this.state, P, 2 * P)]));
       this.state.dispose();
       this.state = next;
       this.remember();
@@ -97,7 +97,7 @@ export class FlatAdamW {
   syncToParams(): void {
     const state = this.current();
     tf.tidy(() => {
-      for (const e of this.layout.entries) this.param(e.name).assign(tf.reshape(tf.slice(state, e.offset, e.size), e.shape));
+      for (const e of this.layout.entries) this.param(e.name).assign(tf.reshape(sliceFlat(state, e.offset, e.size), e.shape));
     });
     this.remember();
   }

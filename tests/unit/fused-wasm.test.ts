@@ -93,6 +93,7 @@ describe.each([
       ['embedding backward', () => ops.embedBackward(tf.randomNormal([V * C], 0, 1, 'float32', 9), dy, ids, N, T, T + 3, V, C)],
       ['cross-entropy', () => ops.crossEntropy(logits, ids, N, V)],
       ['mean', () => ops.meanOf(x4, 5, 3 * C)],
+      ['a parameter’s slice of θ', () => ops.sliceFlat(th, 37, 3 * C + 1)],
       ['AdamW with clipping', () => ops.adamWFlat(state, g, mask, 500, { ...step, clip: 1 }).state],
       ['AdamW without clipping', () => ops.adamWFlat(state, g, mask, 500, { ...step, clip: 0 }).state],
       ['the gradient norm', () => ops.adamWFlat(state, g, mask, 500, { ...step, clip: 1 }).norm],

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   adamWProgram,
+  copyProgram,
   attentionBackwardProgram,
   attentionBackwardSplitPrograms,
   attentionProgram,
@@ -136,6 +137,7 @@ const K_EMBED_BACK = defineKernel('EmbedBackward', (a) => ({
 }));
 const K_CE = defineKernel('CrossEntropy', (a) => ({ program: crossEntropyProgram(a.N as number, a.V as number, a.direct as boolean) }));
 const K_SPLITK_SUM = defineKernel('SplitKSum', (a) => ({ program: splitKSumProgram(a.size as number, a.splits as number) }));
+const K_COPY = defineKernel('Copy', (a) => ({ program: copyProgram(a.offset as number, a.size as number) }));
 const K_MEAN = defineKernel('Mean', (a) => ({ program: meanProgram(a.offset as number, a.count as number, a.sqrt as boolean) }));
 const K_SUMSQ = defineKernel('SumSquares', (a) => ({ program: sumSquaresProgram(a.P as number) }));
 const K_ADAMW = defineKernel('AdamW', (a) => ({
@@ -155,6 +157,7 @@ export const FAST_KERNELS = {
   embedBackward: K_EMBED_BACK,
   crossEntropy: K_CE,
   mean: K_MEAN,
+  copy: K_COPY,
   sumSquares: K_SUMSQ,
   adamW: K_ADAMW,
 } as const;
@@ -421,6 +424,17 @@ export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, N: number, V
   const dl = tf.mul(tf.sub(tf.exp(tf.sub(z, lse)), oneHot), 1 / N);
   const rowLoss = tf.sub(tf.reshape(lse, [N]), tf.sum(tf.mul(z, oneHot), -1));
   return tf.concat([tf.reshape(dl, [-1]), rowLoss]);
+}
+
+/**
+ * `size` values of flat x from `offset`, as a new tensor. On wasm our kernel copies just those values:
+ * tfjs-wasm's Slice first copies the whole input out of the heap (readSync), which for a parameter's
+ * view of the 3P optimizer state costs the whole state per parameter (seconds per write-back in a
+ * browser). On webgpu tfjs's slice is already one copy program.
+ */
+export function sliceFlat(x: tf.Tensor, offset: number, size: number): tf.Tensor {
+  if (tf.getBackend() === 'wasm' && useFused()) return run(K_COPY, { x }, { offset, size });
+  return tf.slice(tf.reshape(x, [-1]), offset, size);
 }
 
 /** Mean of `count` values of flat x from `offset`, as a scalar. */

@@ -904,6 +904,24 @@ ${MAIN}
   };
 }
 
+/** `size` values of x from `offset` (a parameter's view of θ). */
+export function copyProgram(offset: number, size: number): WebGPUProgramSpec {
+  const outputShape = [size];
+  return {
+    variableNames: ['x'],
+    outputShape,
+    shaderKey: `gptlab_copy_${offset}_${size}`,
+    dispatchLayout: flat(outputShape),
+    dispatch: [ceilDiv(size, 64), 1, 1],
+    workgroupSize: [64, 1, 1],
+    getUserCode: () => `
+${MAIN}
+  let i = ${WID} * 64 + i32(localId.x);
+  if (i < ${size}) { result[i] = x[${offset} + i]; }
+}`,
+  };
+}
+
 /** The mean of `count` values of x starting at `offset`, as a 1-element tensor (one workgroup). */
 export function meanProgram(offset: number, count: number, sqrtOfSum = false): WebGPUProgramSpec {
   const outputShape = [1];

@@ -212,6 +212,12 @@ export function registerFusedWasmKernels(k: FusedExports, backend: WasmBackendLi
     const total = k.sum(ptr(inputs.x) + offset * 4, count, 0);
     return write1((attrs as Attrs).sqrt ? Math.sqrt(total) : total / count);
   };
+  const copy = ({ inputs, attrs }: Args) => {
+    const { offset, size } = attrs as Record<string, number>;
+    const out = backend.makeOutput([size], 'float32');
+    k.copyRows(ptr(inputs.x) + offset * 4, ptr(out), 1, size, size, size);
+    return out;
+  };
   const sumSquares = ({ inputs, attrs }: Args) => write1(k.sum(ptr(inputs.g), (attrs as Attrs).P as number, 1));
   const adamW = ({ inputs, attrs }: Args) => {
     const a = attrs as Record<string, number>;
@@ -234,6 +240,7 @@ export function registerFusedWasmKernels(k: FusedExports, backend: WasmBackendLi
     embedBackward,
     crossEntropy,
     mean,
+    copy,
     sumSquares,
     adamW,
   };
