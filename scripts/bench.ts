@@ -26,6 +26,7 @@ import { fastAgreement } from '../src/gpt/fast/agreement';
 import { describeRatioRow, describeTrainStepRow, ratioRow, trainStepRow, type TrainStepRow } from '../src/bench/rows';
 import { runBrowserBench } from './lib/browser-bench';
 import { prepareNodeBackend } from './lib/node-backends';
+import { checkBackendMemory } from '../src/engine/run';
 import { parseFlags, parseNumberFlag, runMain, UsageError } from './lib/cli';
 
 /** Moby-Dick's vocabulary: the size every real run has. */
@@ -117,6 +118,13 @@ async function main(): Promise<void> {
     log(`  plain matmul: ${ceiling.tried.map((t) => `${t.size}² ${t.gflops.toFixed(1)} GFLOP/s in ${t.seconds.toFixed(2)} s`).join(', ')}`);
     for (const config of configs as PresetName[]) {
       const hp = resolveHyperparameters(config, { vocabSize: VOCAB_SIZE, ...(batchSize ? { batchSize } : {}) });
+      try {
+        checkBackendMemory(hp);
+      } catch (e) {
+        // Printed even with --json: a row that cannot run here is a fact about this backend.
+        process.stderr.write(`${backend} ${config}: skipped: ${(e as Error).message}\n`);
+        continue;
+      }
       const done = new Map<BenchPath, { row: TrainStepRow; rate: number }>();
       for (const path of paths) {
         const r = await benchTrainStep(hp, steps ?? DEFAULT_STEPS[backend], warmup, path);

@@ -1,4 +1,4 @@
-import { checkHyperparameters, DEFAULTS, type Hyperparameters, type ModelConfig, modelConfigOf } from '../gpt/config';
+import { checkHyperparameters, ConfigError, DEFAULTS, estimateBytes, formatBytes, type Hyperparameters, type ModelConfig, modelConfigOf } from '../gpt/config';
 import { GPT, paramsFromArrays, paramsToArrays } from '../gpt/model';
 import { CharTokenizer } from '../gpt/tokenizer';
 import { validateCorpus } from '../corpus/validate';
@@ -47,11 +47,34 @@ export function fastKernelsHere(): boolean {
   return backend === 'webgpu' || (backend === 'wasm' && tf.getKernel(FAST_KERNELS.gemm, 'wasm') != null);
 }
 
+/**
+ * What training may take on the wasm backend, by `estimateBytes`: WebAssembly's 32-bit memory
+ * addresses at most 4 GiB, tfjs's own heap included, and a step past it fails with "memory access
+ * out of bounds" (the `small` preset at batch 64 needs about 4.2 GiB).
+ */
+export const WASM_MAX_BYTES = 3 * 1024 ** 3;
+
+/** `hp`, or a ConfigError on the batch size when the current backend cannot hold its training. */
+export function checkBackendMemory(hp: Hyperparameters): Hyperparameters {
+  const bytes = estimateBytes(hp);
+  if (tf.getBackend() === 'wasm' && bytes > WASM_MAX_BYTES) {
+    throw new ConfigError([
+      {
+        field: 'batchSize',
+        message:
+          `on the wasm backend this model would need about ${formatBytes(bytes)} for training, more than the ` +
+          `${formatBytes(WASM_MAX_BYTES)} WebAssembly can address; lower the batch size or the context length, or train on WebGPU`,
+      },
+    ]);
+  }
+  return hp;
+}
+
 /** Starts a fresh run on `text`: validates corpus and hyperparameters before allocating anything. */
 export function startRun(text: string, hp: Omit<Hyperparameters, 'vocabSize'> & { vocabSize?: number }): Run {
   validateCorpus(text, hp.contextLength);
   const tokenizer = CharTokenizer.fromText(text);
-  const checked = checkHyperparameters({ ...hp, vocabSize: tokenizer.size });
+  const checked = checkBackendMemory(checkHyperparameters({ ...hp, vocabSize: tokenizer.size }));
   const { ids } = tokenizer.encode(text);
   const split = splitTokens(ids);
   const model = GPT.create(modelConfigOf(checked), checked.seed);
@@ -103,7 +126,7 @@ export function restoreRun(
     }
   }
   const base = resume?.hyperparameters ?? defaultsFor(ckpt.config);
-  const hp = checkHyperparameters({ ...base, ...overrides, ...modelConfigOf(ckpt.config) });
+  const hp = checkBackendMemory(checkHyperparameters({ ...base, ...overrides, ...modelConfigOf(ckpt.config) }));
   validateCorpus(text, hp.contextLength);
   const tokenizer = new CharTokenizer(ckpt.vocabulary);
   const { ids, unknown } = tokenizer.encode(text);

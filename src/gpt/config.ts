@@ -203,7 +203,7 @@ export function estimateBytes(h: Hyperparameters): number {
   return 4 * (4 * params + activations);
 }
 
-function formatBytes(n: number): string {
+export function formatBytes(n: number): string {
   return n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)} GiB` : `${(n / 1024 ** 2).toFixed(0)} MiB`;
 }
 

@@ -14,6 +14,8 @@ import * as ops from '../../src/gpt/fast/ops';
 import { FAST_KERNELS } from '../../src/gpt/fast/ops';
 import { installSimdKernels, uninstallSimdKernels } from '../../src/gpt/simd/install';
 import { setGemmRoute, type GemmRoute } from '../../src/gpt/simd/fused';
+import { ConfigError, estimateBytes, resolveHyperparameters } from '../../src/gpt/config';
+import { disposeRun, startRun, WASM_MAX_BYTES } from '../../src/engine/run';
 
 const bytes = new Uint8Array(readFileSync(SIMD_BINARY));
 
@@ -164,5 +166,30 @@ describe('the fused wasm kernels', () => {
     const { diff } = relativeDiff((await fused.data()) as Float32Array, (await stock.data()) as Float32Array);
     expect(diff).toBeGreaterThan(1e-2);
     tf.dispose([th, x, fused, stock]);
+  });
+});
+
+describe('a model too large for the wasm backend', () => {
+  it('is refused on its batch size with a message, before anything is allocated', () => {
+    const before = tf.memory().numTensors;
+    const text = 'Call me Ishmael. Some years ago, never mind how long precisely. '.repeat(200);
+    const hp = resolveHyperparameters('small');
+    expect(estimateBytes(hp)).toBeGreaterThan(WASM_MAX_BYTES);
+    let error: unknown = null;
+    try {
+      startRun(text, hp);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const fields = (error as ConfigError).errors;
+    expect(fields.map((f) => f.field)).toEqual(['batchSize']);
+    expect(fields[0].message).toMatch(/wasm backend .* GiB .* WebGPU/);
+    expect(tf.memory().numTensors).toBe(before);
+    // Smaller batches of the same model fit, and start.
+    const run = startRun(text, { ...hp, batchSize: 4, contextLength: 64 });
+    expect(run.model.config.layers).toBe(6);
+    disposeRun(run);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
