@@ -4,6 +4,7 @@
  * rows it prints. scripts/lib/browser-bench.ts drives it in Chromium and reads `window.__bench`.
  * The main thread imports no tfjs: it parses the address, starts the worker and writes text.
  */
+import './bench.css';
 import { parseBenchQuery, type BenchPageState, type BenchRequest, type StartMessage, type WorkerMessage } from './request';
 
 declare global {

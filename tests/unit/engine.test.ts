@@ -391,9 +391,13 @@ describe('recovery', () => {
     const { engine, events, status } = await startEngine({ host, backend: 'wasm' });
     expect(status.backend!.name).toBe('wasm');
     const saved = await trainFor(engine, events, 3);
-    runOf(engine).trainer.trainStep = () => {
+    // The fault goes where a step runs: the fast path (wasm with our SIMD kernels) steps through stepFlat.
+    const trainer = runOf(engine).trainer as unknown as { trainStep: () => never; stepFlat?: () => never };
+    const lost = () => {
       throw new Error('GPU device was lost: test');
     };
+    trainer.trainStep = lost;
+    if (trainer.stepFlat) trainer.stepFlat = lost;
     await engine.train();
     await waitFor('the fallback', async () => (await engine.status()).backend?.name === 'cpu');
     const moved = await engine.status();
