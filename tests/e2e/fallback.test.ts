@@ -18,7 +18,8 @@ afterAll(async () => {
 describe('without a WebGPU adapter', () => {
   it('reports WebGPU absent, with its reason, and trains on the calibrated fallback', async () => {
     const { page } = s;
-    await page.goto(siteURL('preset=tiny&seed=1&debug=1', '#/training'));
+    // A long run: the fast path trains tiny's default 2000 steps in seconds, before the 8 s watch ends.
+    await page.goto(siteURL('preset=tiny&seed=1&steps=100000&debug=1', '#/training'));
     const st = await waitForEngine(page, 170_000);
     const rates = st.backend?.rates ?? [];
     console.log(

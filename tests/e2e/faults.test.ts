@@ -267,7 +267,9 @@ describe('faults, each told to the reader, with nothing lost', () => {
     const s = await openPage();
     try {
       const { page } = s;
-      await page.goto(siteURL('backend=wasm&preset=tiny&seed=6&debug=1', '#/training'));
+      // A long run: it must still be training when an autosave fails (the fast path trains tiny's
+      // default 2000 steps in seconds, and Chromium applies a new quota lazily).
+      await page.goto(siteURL('backend=wasm&preset=tiny&seed=6&steps=100000&debug=1', '#/training'));
       await waitForEngine(page);
       const saved = await trainAndSave(page, 10);
       const before = await exportCheckpoint(page);
