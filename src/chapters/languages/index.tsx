@@ -53,8 +53,9 @@ export default function Languages() {
           <strong>wasm</strong>: kernels written in C++ (largely Google’s XNNPACK library) and compiled ahead of time to
           WebAssembly, a compact low-level instruction format the browser translates to machine code [5, 6]. Its 128-bit SIMD
           instructions work on four 32-bit floats at once. On a cross-origin-isolated page GPT Lab lets tfjs start several
-          threads (half the machine’s logical cores, as tfjs chooses); its training step then leaves the matrix products’
-          multiply-adds to XNNPACK’s threads and does the rest in GPT Lab’s own SIMD kernels.
+          threads (half the machine’s logical cores, as tfjs chooses). From three threads up, its training step leaves the
+          matrix products’ multiply-adds to XNNPACK’s threads and does the rest in GPT Lab’s own SIMD kernels; with fewer,
+          its own single-threaded kernels are faster.
         </li>
         <li>
           <strong>webgl</strong>: kernels written as GLSL fragment shaders, the graphics pipeline bent to do arithmetic: each
