@@ -7,6 +7,16 @@ export interface MatmulResult {
 }
 
 /**
+ * Waits for the queue up to `t` by reading one of its values: reading back a whole output (up to
+ * 100 MB on a GPU) would be counted against the work being timed.
+ */
+export async function awaitOneValue(t: tf.Tensor): Promise<void> {
+  const probe = tf.tidy(() => tf.slice(tf.reshape(t, [-1]), 0, 1));
+  await probe.data();
+  probe.dispose();
+}
+
+/**
  * Seconds of one plain n×n · n×n product (after a warm-up run). A product that takes under 50 ms is
  * repeated, queued back to back, for about 0.2 s, and each run waits for one value of its result
  * only: on a GPU, reading back a whole 2048² result (16 MB) or waiting out one dispatch would
@@ -22,9 +32,8 @@ export async function timeSquareMatmul(n: number): Promise<MatmulResult> {
       c?.dispose();
       c = tf.matMul(a, b);
     }
-    const probe = tf.tidy(() => tf.slice(tf.reshape(c!, [-1]), 0, 1));
-    await probe.data();
-    tf.dispose([c!, probe]);
+    await awaitOneValue(c!);
+    c!.dispose();
     return (performance.now() - t0) / 1000 / reps;
   };
   await timed(1); // warm-up: shader compiles, buffer pools

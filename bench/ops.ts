@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { modelConfigOf, type Hyperparameters } from '../src/gpt/config';
 import * as ops from '../src/gpt/fast/ops';
+import { awaitOneValue } from './matmul';
 
 export interface OpTime {
   /** Which operation of a training step, with the shapes of `config`. */
@@ -93,11 +94,8 @@ export async function benchOps(hp: Hyperparameters, reps: number): Promise<OpTim
         last?.dispose();
         last = tf.tidy(c.f);
       }
-      // Wait for the queue through one value of the last output: reading the whole output back
-      // (up to 100 MB on the GPU) would be counted against the operation.
-      const probe = tf.tidy(() => tf.slice(tf.reshape(last!, [-1]), 0, 1));
-      await probe.data();
-      tf.dispose([probe, last!]);
+      await awaitOneValue(last!);
+      last!.dispose();
       out.push({ op: c.op, perStep: c.perStep, ms: (performance.now() - t0) / reps, flop: c.flop });
     }
   } finally {

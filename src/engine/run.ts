@@ -5,7 +5,7 @@ import { validateCorpus } from '../corpus/validate';
 import { splitTokens, type Split } from '../train/data';
 import * as tf from '@tensorflow/tfjs';
 import { FastGPT } from '../gpt/fast/model';
-import { FAST_KERNELS } from '../gpt/fast/ops';
+import { fusedKernelsHere } from '../gpt/fast/ops';
 import { FastTrainer } from '../train/fastTrainer';
 import { Trainer } from '../train/trainer';
 import { CheckpointError, readCheckpoint, readResume, writeCheckpoint, writeResume } from './checkpoint';
@@ -37,14 +37,8 @@ export type RunTrainer = Trainer | FastTrainer;
  * reference, so the reference runs there.
  */
 export function makeTrainer(model: GPT, data: { train: Int32Array; val: Int32Array }, hp: Hyperparameters): RunTrainer {
-  if (fastKernelsHere() && FastGPT.unsupported(model.config) == null) return new FastTrainer(model, data, hp);
+  if (fusedKernelsHere() && FastGPT.unsupported(model.config) == null) return new FastTrainer(model, data, hp);
   return new Trainer(model, data, hp);
-}
-
-/** Whether the current backend runs the fast path's fused kernels (see makeTrainer). */
-export function fastKernelsHere(): boolean {
-  const backend = tf.getBackend();
-  return backend === 'webgpu' || (backend === 'wasm' && tf.getKernel(FAST_KERNELS.gemm, 'wasm') != null);
 }
 
 /**

@@ -41,10 +41,11 @@ import {
  * WebAssembly SIMD module has registered its versions (src/gpt/simd/fused.ts). Elsewhere the stock-op
  * compositions below run.
  */
-const useFused = () => {
+export function fusedKernelsHere(): boolean {
   const b = tf.getBackend();
   return b === 'webgpu' || (b === 'wasm' && tf.getKernel(K_GEMM, 'wasm') != null);
-};
+}
+const useFused = fusedKernelsHere;
 
 /**
  * Whether the WebGPU adapter is SwiftShader (software Vulkan on the CPU). There, workgroup barriers

@@ -47,6 +47,15 @@ export interface WasmBackendLike {
   disposeData(dataId: object): boolean;
 }
 
+/**
+ * The memory tfjs-wasm keeps its tensors in: exported by its single-threaded binaries (`asm.memory`),
+ * created shared and imported by its threaded one (`wasmMemory`).
+ */
+export function wasmMemoryOf(backend: WasmBackendLike): WebAssembly.Memory | null {
+  const m = backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;
+  return m instanceof WebAssembly.Memory ? m : null;
+}
+
 type Attrs = Record<string, number | boolean>;
 
 /**
@@ -71,7 +80,8 @@ interface Args {
  * that unregisters them (the stock-op compositions of ops.ts then run again).
  */
 export function registerFusedWasmKernels(k: FusedExports, backend: WasmBackendLike): () => void {
-  const memory = (backend.wasm.asm?.memory ?? backend.wasm.wasmMemory)!;
+  const memory = wasmMemoryOf(backend);
+  if (memory == null) throw new Error('The wasm backend does not expose its memory.');
   const ptr = (t: tf.TensorInfo | undefined): number => {
     if (!t) throw new Error('a fused wasm kernel is missing an input');
     return backend.dataIdMap.get(t.dataId)!.memoryOffset;

@@ -15,7 +15,7 @@
  * tfjs keeps them: no copies. It keeps no data of its own, so sharing the memory is safe.
  */
 import * as tf from '@tensorflow/tfjs';
-import { registerFusedWasmKernels, type FusedExports, type WasmBackendLike } from './fused';
+import { registerFusedWasmKernels, wasmMemoryOf, type FusedExports, type WasmBackendLike } from './fused';
 
 interface SimdExports {
   matmul(
@@ -125,15 +125,6 @@ export async function installSimdKernels(wasmBytes: BufferSource): Promise<() =>
   };
   installed = { restore };
   return restore;
-}
-
-/**
- * The memory tfjs-wasm keeps its tensors in: exported by its single-threaded binaries (`asm.memory`),
- * created shared and imported by its threaded one (`wasmMemory`).
- */
-export function wasmMemoryOf(backend: WasmBackendLike): WebAssembly.Memory | null {
-  const m = backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;
-  return m instanceof WebAssembly.Memory ? m : null;
 }
 
 /** Whether a memory is shared (its buffer a SharedArrayBuffer), i.e. needs kernels-shared.wasm. */
