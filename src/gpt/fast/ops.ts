@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   adamWProgram,
-  copyProgram,
   attentionBackwardProgram,
   attentionBackwardSplitPrograms,
   attentionProgram,
@@ -138,7 +137,8 @@ const K_EMBED_BACK = defineKernel('EmbedBackward', (a) => ({
 }));
 const K_CE = defineKernel('CrossEntropy', (a) => ({ program: crossEntropyProgram(a.N as number, a.V as number, a.direct as boolean) }));
 const K_SPLITK_SUM = defineKernel('SplitKSum', (a) => ({ program: splitKSumProgram(a.size as number, a.splits as number) }));
-const K_COPY = defineKernel('Copy', (a) => ({ program: copyProgram(a.offset as number, a.size as number) }));
+/** wasm only (src/gpt/simd/fused.ts): on webgpu tfjs's own slice is already one copy program. */
+const K_COPY = 'GptLabCopy';
 const K_MEAN = defineKernel('Mean', (a) => ({ program: meanProgram(a.offset as number, a.count as number, a.sqrt as boolean) }));
 const K_SUMSQ = defineKernel('SumSquares', (a) => ({ program: sumSquaresProgram(a.P as number) }));
 const K_ADAMW = defineKernel('AdamW', (a) => ({

@@ -82,6 +82,27 @@ function flat(outputShape: number[]): { x: number[] } {
   return { x: outputShape.map((_, i) => i) };
 }
 
+/** A program of `threads` invocations in workgroups of 64 along x, with a flat output layout. */
+function threadsProgram(p: {
+  key: string;
+  variableNames: string[];
+  outputShape: number[];
+  threads: number;
+  uniforms?: string;
+  code: () => string;
+}): WebGPUProgramSpec {
+  return {
+    variableNames: p.variableNames,
+    outputShape: p.outputShape,
+    shaderKey: `gptlab_${p.key}`,
+    dispatchLayout: flat(p.outputShape),
+    dispatch: [ceilDiv(p.threads, 64), 1, 1],
+    workgroupSize: [64, 1, 1],
+    ...(p.uniforms != null ? { uniforms: p.uniforms } : {}),
+    getUserCode: p.code,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Matrix product with epilogues.
 
@@ -208,14 +229,12 @@ export function gemmSplits(M: number, N: number, K: number): number {
 /** Sums `splits` partial results of `size` values each (laid out one after another). */
 export function splitKSumProgram(size: number, splits: number): WebGPUProgramSpec {
   const outputShape = [size];
-  return {
+  return threadsProgram({
+    key: `splitk_${size}_${splits}`,
     variableNames: ['parts'],
     outputShape,
-    shaderKey: `gptlab_splitk_${size}_${splits}`,
-    dispatchLayout: flat(outputShape),
-    dispatch: [ceilDiv(size, 64), 1, 1],
-    workgroupSize: [64, 1, 1],
-    getUserCode: () => `
+    threads: size,
+    code: () => `
 ${MAIN}
   let i = ${WID} * 64 + i32(localId.x);
   if (i >= ${size}) { return; }
@@ -223,7 +242,7 @@ ${MAIN}
   for (var z = 0; z < ${splits}; z = z + 1) { s = s + parts[z * ${size} + i]; }
   result[i] = s;
 }`,
-  };
+  });
 }
 
 /**
@@ -533,14 +552,12 @@ export function attentionProgram(s: AttentionShape): WebGPUProgramSpec {
   const rows = B * heads * T;
   const outputShape = [B * T * C + rows];
   const scale = 1 / Math.sqrt(hs);
-  return {
+  return threadsProgram({
+    key: `attn_${B}_${T}_${heads}_${C}`,
     variableNames: ['qkv'],
     outputShape,
-    shaderKey: `gptlab_attn_${B}_${T}_${heads}_${C}`,
-    dispatchLayout: flat(outputShape),
-    dispatch: [ceilDiv(rows, 64), 1, 1],
-    workgroupSize: [64, 1, 1],
-    getUserCode: () => `
+    threads: rows,
+    code: () => `
 ${MAIN}
   let g = ${WID} * 64 + i32(localId.x);
   if (g >= ${rows}) { return; }
@@ -569,7 +586,7 @@ ${MAIN}
   for (var d = 0; d < ${hs}; d = d + 1) { result[yBase + d] = acc[d] / l; }
   result[${B * T * C} + g] = mx + log(l);
 }`,
-  };
+  });
 }
 
 /**
@@ -583,14 +600,12 @@ export function attentionBackwardProgram(s: AttentionShape): WebGPUProgramSpec {
   const rows = B * heads * T;
   const outputShape = [B * T, 3 * C];
   const scale = 1 / Math.sqrt(hs);
-  return {
+  return threadsProgram({
+    key: `attnb_${B}_${T}_${heads}_${C}`,
     variableNames: ['qkv', 'att', 'dy'],
     outputShape,
-    shaderKey: `gptlab_attnb_${B}_${T}_${heads}_${C}`,
-    dispatchLayout: flat(outputShape),
-    dispatch: [ceilDiv(rows, 64), 1, 1],
-    workgroupSize: [64, 1, 1],
-    getUserCode: () => `
+    threads: rows,
+    code: () => `
 fn rowBase(b : i32, i : i32) -> i32 { return (b * ${T} + i) * ${3 * C}; }
 ${MAIN}
   let g = ${WID} * 64 + i32(localId.x);
@@ -655,7 +670,7 @@ ${MAIN}
     result[ob + ${2 * C} + d] = dv[d];
   }
 }`,
-  };
+  });
 }
 
 /**
@@ -786,22 +801,20 @@ ${body}
 /** x (N, C) = wte[idx] + wpe[position], both read from the flat parameters. */
 export function embedProgram(N: number, T: number, C: number): WebGPUProgramSpec {
   const outputShape = [N, C];
-  return {
+  return threadsProgram({
+    key: `embed_${N}_${T}_${C}`,
     variableNames: ['idx', 'theta'],
     outputShape,
-    shaderKey: `gptlab_embed_${N}_${T}_${C}`,
-    dispatchLayout: flat(outputShape),
-    dispatch: [ceilDiv(N * C, 64), 1, 1],
-    workgroupSize: [64, 1, 1],
+    threads: N * C,
     uniforms: 'wteOff : i32, wpeOff : i32,',
-    getUserCode: () => `
+    code: () => `
 ${MAIN}
   if (index >= ${N * C}) { return; }
   let n = index / ${C};
   let c = index % ${C};
   result[index] = theta[uniforms.wteOff + idx[n] * ${C} + c] + theta[uniforms.wpeOff + (n % ${T}) * ${C} + c];
 }`,
-  };
+  });
 }
 
 /**
@@ -811,14 +824,12 @@ ${MAIN}
 export function embedBackwardProgram(N: number, T: number, ctx: number, V: number, C: number): WebGPUProgramSpec {
   const total = V * C + ctx * C;
   const outputShape = [total];
-  return {
+  return threadsProgram({
+    key: `embedb_${N}_${T}_${ctx}_${V}_${C}`,
     variableNames: ['head', 'dx', 'idx'],
     outputShape,
-    shaderKey: `gptlab_embedb_${N}_${T}_${ctx}_${V}_${C}`,
-    dispatchLayout: flat(outputShape),
-    dispatch: [ceilDiv(total, 64), 1, 1],
-    workgroupSize: [64, 1, 1],
-    getUserCode: () => `
+    threads: total,
+    code: () => `
 ${MAIN}
   if (index >= ${total}) { return; }
   if (index < ${V * C}) {
@@ -840,7 +851,7 @@ ${MAIN}
     result[index] = acc;
   }
 }`,
-  };
+  });
 }
 
 /**
@@ -904,24 +915,6 @@ ${MAIN}
   };
 }
 
-/** `size` values of x from `offset` (a parameter's view of θ). */
-export function copyProgram(offset: number, size: number): WebGPUProgramSpec {
-  const outputShape = [size];
-  return {
-    variableNames: ['x'],
-    outputShape,
-    shaderKey: `gptlab_copy_${offset}_${size}`,
-    dispatchLayout: flat(outputShape),
-    dispatch: [ceilDiv(size, 64), 1, 1],
-    workgroupSize: [64, 1, 1],
-    getUserCode: () => `
-${MAIN}
-  let i = ${WID} * 64 + i32(localId.x);
-  if (i < ${size}) { result[i] = x[${offset} + i]; }
-}`,
-  };
-}
-
 /** The mean of `count` values of x starting at `offset`, as a 1-element tensor (one workgroup). */
 export function meanProgram(offset: number, count: number, sqrtOfSum = false): WebGPUProgramSpec {
   const outputShape = [1];
@@ -976,15 +969,13 @@ ${MAIN}
  */
 export function adamWProgram(P: number): WebGPUProgramSpec {
   const outputShape = [3 * P];
-  return {
+  return threadsProgram({
+    key: `adamw_${P}`,
     variableNames: ['state', 'g', 'norm', 'mask'],
     outputShape,
-    shaderKey: `gptlab_adamw_${P}`,
-    dispatchLayout: flat(outputShape),
-    dispatch: [ceilDiv(P, 64), 1, 1],
-    workgroupSize: [64, 1, 1],
+    threads: P,
     uniforms: 'lr : f32, beta1 : f32, beta2 : f32, eps : f32, wd : f32, bc1 : f32, bc2 : f32, clip : f32,',
-    getUserCode: () => `
+    code: () => `
 ${MAIN}
   let i = index;
   if (i >= ${P}) { return; }
@@ -999,5 +990,5 @@ ${MAIN}
   result[${P} + i] = m;
   result[${2 * P} + i] = v;
 }`,
-  };
+  });
 }
