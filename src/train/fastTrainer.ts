@@ -7,7 +7,7 @@ import { adamWFlat, sliceFlat } from '../gpt/fast/ops';
 import type { AdamWSettings, MomentArrays } from './adamw';
 import { batchAt, BatchSampler, type Batch, validationStarts } from './data';
 import { learningRateAt } from './schedule';
-import { NonFiniteLossError, type StepReport, type TrainerState } from './trainer';
+import { runSteps, type StepReport, type TrainerState } from './trainer';
 
 /**
  * AdamW over every parameter at once: θ, m and v live in one flat buffer [θ, m, v] (3P), and a step
@@ -201,40 +201,18 @@ export class FastTrainer {
   /** As `Trainer.run`: losses read back only at reports; parameters written back at each report. */
   async run(steps: number, onReport?: (r: StepReport) => void | Promise<void>, reportEvery = 10): Promise<void> {
     this.stopRequested = false;
-    let pending: [tf.Scalar, tf.Scalar][] = [];
-    let windowStart = performance.now();
-    let windowSteps = 0;
-    const flush = async () => {
-      if (pending.length === 0) return;
-      this.optimizer.syncToParams();
-      const [loss, norm] = pending[pending.length - 1];
-      const [lossValue] = await loss.data();
-      const [normValue] = await norm.data();
-      for (const pair of pending) tf.dispose(pair);
-      pending = [];
-      const seconds = (performance.now() - windowStart) / 1000;
-      const report: StepReport = {
-        step: this.step,
-        trainLoss: lossValue,
-        learningRate: learningRateAt(this.step - 1, this.hp),
-        gradNorm: normValue,
-        tokensPerSecond: (windowSteps * this.hp.batchSize * this.hp.contextLength) / seconds,
-      };
-      if (!Number.isFinite(lossValue)) throw new NonFiniteLossError(this.step, lossValue);
-      await onReport?.(report);
-      windowStart = performance.now();
-      windowSteps = 0;
-    };
     try {
-      for (let i = 0; i < steps && !this.stopRequested; i++) {
-        pending.push(this.stepFlat(this.sampler.next()));
-        windowSteps++;
-        if (pending.length >= reportEvery || i === steps - 1) await flush();
-        else if (i % 4 === 3) await new Promise((r) => setTimeout(r, 0)); // let messages in
-      }
-      await flush();
+      await runSteps({
+        steps,
+        reportEvery,
+        onReport,
+        hp: this.hp,
+        step: () => this.stepFlat(this.sampler.next()),
+        stepNumber: () => this.step,
+        stopped: () => this.stopRequested,
+        beforeReport: () => this.optimizer.syncToParams(),
+      });
     } finally {
-      for (const pair of pending) tf.dispose(pair);
       this.optimizer.syncToParams();
     }
   }

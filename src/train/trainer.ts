@@ -86,40 +86,15 @@ export class Trainer {
    */
   async run(steps: number, onReport?: (r: StepReport) => void | Promise<void>, reportEvery = 10): Promise<void> {
     this.stopRequested = false;
-    let pending: [tf.Scalar, tf.Scalar][] = [];
-    let windowStart = performance.now();
-    let windowSteps = 0;
-    const flush = async () => {
-      if (pending.length === 0) return;
-      const [loss, norm] = pending[pending.length - 1];
-      const [lossValue] = await loss.data();
-      const [normValue] = await norm.data();
-      for (const pair of pending) tf.dispose(pair);
-      pending = [];
-      const seconds = (performance.now() - windowStart) / 1000;
-      const report: StepReport = {
-        step: this.step,
-        trainLoss: lossValue,
-        learningRate: learningRateAt(this.step - 1, this.hp),
-        gradNorm: normValue,
-        tokensPerSecond: (windowSteps * this.hp.batchSize * this.hp.contextLength) / seconds,
-      };
-      if (!Number.isFinite(lossValue)) throw new NonFiniteLossError(this.step, lossValue);
-      await onReport?.(report);
-      windowStart = performance.now();
-      windowSteps = 0;
-    };
-    try {
-      for (let i = 0; i < steps && !this.stopRequested; i++) {
-        pending.push(this.trainStep(this.sampler.next()));
-        windowSteps++;
-        if (pending.length >= reportEvery || i === steps - 1) await flush();
-        else if (i % 4 === 3) await new Promise((r) => setTimeout(r, 0)); // let messages in
-      }
-      await flush();
-    } finally {
-      for (const pair of pending) tf.dispose(pair);
-    }
+    await runSteps({
+      steps,
+      reportEvery,
+      onReport,
+      hp: this.hp,
+      step: () => this.trainStep(this.sampler.next()),
+      stepNumber: () => this.step,
+      stopped: () => this.stopRequested,
+    });
   }
 
   stop(): void {
@@ -154,5 +129,63 @@ export class Trainer {
 
   dispose(): void {
     this.optimizer.dispose();
+  }
+}
+
+/** What `runSteps` drives: one trainer's steps, its step counter and its stop flag. */
+export interface StepLoop {
+  steps: number;
+  reportEvery: number;
+  onReport?: (r: StepReport) => void | Promise<void>;
+  hp: Hyperparameters;
+  /** One optimizer step; returns [loss, gradNorm] as scalars the loop disposes. */
+  step: () => [tf.Scalar, tf.Scalar];
+  stepNumber: () => number;
+  stopped: () => boolean;
+  /** Runs before each report reads its loss (the fast path writes its parameters back there). */
+  beforeReport?: () => void;
+}
+
+/**
+ * The training loop both trainers share: `steps` steps (or until stopped), reading the loss back
+ * only every `reportEvery` steps, yielding to messages every 4 steps, and throwing
+ * NonFiniteLossError at a report whose loss is not finite.
+ */
+export async function runSteps(o: StepLoop): Promise<void> {
+  let pending: [tf.Scalar, tf.Scalar][] = [];
+  let windowStart = performance.now();
+  let windowSteps = 0;
+  const flush = async () => {
+    if (pending.length === 0) return;
+    o.beforeReport?.();
+    const [loss, norm] = pending[pending.length - 1];
+    const [lossValue] = await loss.data();
+    const [normValue] = await norm.data();
+    for (const pair of pending) tf.dispose(pair);
+    pending = [];
+    const seconds = (performance.now() - windowStart) / 1000;
+    const step = o.stepNumber();
+    const report: StepReport = {
+      step,
+      trainLoss: lossValue,
+      learningRate: learningRateAt(step - 1, o.hp),
+      gradNorm: normValue,
+      tokensPerSecond: (windowSteps * o.hp.batchSize * o.hp.contextLength) / seconds,
+    };
+    if (!Number.isFinite(lossValue)) throw new NonFiniteLossError(step, lossValue);
+    await o.onReport?.(report);
+    windowStart = performance.now();
+    windowSteps = 0;
+  };
+  try {
+    for (let i = 0; i < o.steps && !o.stopped(); i++) {
+      pending.push(o.step());
+      windowSteps++;
+      if (pending.length >= o.reportEvery || i === o.steps - 1) await flush();
+      else if (i % 4 === 3) await new Promise((r) => setTimeout(r, 0)); // let messages in
+    }
+    await flush();
+  } finally {
+    for (const pair of pending) tf.dispose(pair);
   }
 }
