@@ -5,10 +5,10 @@
  * `constructor`, a megabyte of emoji) reaches the model as anything but validated values.
  */
 import type { ChatMessage, ChatRole } from '../corpus/chat';
+import { MAX_BODY_BYTES, readBodyUpTo } from './body';
 import { ApiError, missing, outOfRange, wrongType } from './errors';
 
-/** The largest body accepted, in bytes (1 MB). */
-export const MAX_BODY_BYTES = 1_000_000;
+export { MAX_BODY_BYTES };
 
 /** How many sequences `stop` may hold, and choices `n` may ask for. */
 export const MAX_STOP_SEQUENCES = 4;
@@ -24,10 +24,8 @@ type JsonObject = Record<string, unknown>;
  */
 export async function readJsonObject(req: Request, limit = MAX_BODY_BYTES): Promise<JsonObject> {
   checkContentType(req.headers.get('content-type'));
-  const declared = req.headers.get('content-length');
-  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > limit) throw tooLarge(limit);
-
-  const bytes = await readBytes(req, limit);
+  const bytes = await readBodyUpTo(req, limit);
+  if (bytes === null) throw tooLarge(limit);
   if (bytes.length === 0) throw new ApiError(400, 'the request body is empty; send a JSON object', null, 'invalid_json');
   let text: string;
   try {
@@ -63,31 +61,6 @@ function checkContentType(header: string | null): void {
 
 function tooLarge(limit: number): ApiError {
   return new ApiError(413, `the request body is larger than ${limit} bytes`, null, 'request_too_large');
-}
-
-/** The body's bytes, reading no more than `limit` + one chunk before giving up. */
-async function readBytes(req: Request, limit: number): Promise<Uint8Array> {
-  if (req.body === null) return new Uint8Array(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
-  }
-  return bytes;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,14 +24,13 @@
  * run time (types only), so it needs no module support from the browser.
  */
 import type { BridgeMessage, PortMessage, PortReply, ServeRequest } from '../api/port';
+import { MAX_BODY_BYTES, readBodyUpTo } from '../api/body';
 
 /** The site's Content-Security-Policy (vite.config.ts CONTENT_SECURITY_POLICY), put in by the build. */
 declare const __GPT_LAB_CSP__: string;
 
 const sw = self as unknown as ServiceWorkerGlobalScope;
 
-/** The largest request body, as the handler's (src/api/request.ts MAX_BODY_BYTES): refused here before it is copied. */
-const MAX_BODY_BYTES = 1_000_000;
 /** How long a page has to take a request before the answer is a 503. */
 const ACCEPT_TIMEOUT_MS = 10_000;
 
@@ -107,9 +106,7 @@ async function answerApi(event: FetchEvent, basePath: string): Promise<Response>
   const { request } = event;
   let body: Uint8Array | null = null;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
-    const declared = request.headers.get('content-length');
-    if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > MAX_BODY_BYTES) return tooLarge();
-    body = await readBody(request);
+    body = await readBodyUpTo(request, MAX_BODY_BYTES);
     if (body === null) return tooLarge();
   }
   const client = await pageFor(event);
@@ -131,31 +128,6 @@ async function pageFor(event: FetchEvent): Promise<Client | null> {
   }
   const pages = (await sw.clients.matchAll({ type: 'window', includeUncontrolled: true })) as WindowClient[];
   return pages.find((p) => p.focused) ?? pages.find((p) => p.visibilityState === 'visible') ?? pages[0] ?? null;
-}
-
-/** The body's bytes, or null when it is over MAX_BODY_BYTES (reading stops there). */
-async function readBody(request: Request): Promise<Uint8Array | null> {
-  if (request.body === null) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > MAX_BODY_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
-  }
-  return bytes;
 }
 
 /**
