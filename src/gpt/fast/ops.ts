@@ -9,6 +9,7 @@ import {
   embedProgram,
   gemmProgram,
   gemmSplits,
+  geluProgram,
   splitKSumProgram,
   layerNormBackwardProgram,
   layerNormParamGradProgram,
@@ -48,7 +49,9 @@ const useFused = fusedKernelsHere;
 
 /**
  * Whether the WebGPU adapter is SwiftShader (software Vulkan on the CPU). There, workgroup barriers
- * are expensive switches between emulated threads, so the kernels take barrier-free variants.
+ * are expensive switches between emulated threads, and each thread is one lane of a 4-wide vector
+ * whose loads are gathers, so the kernels take variants written for that (`direct`): products with
+ * 8×8 register tiles and no workgroup memory, attention unrolled over the head.
  */
 export type KernelVariant = 'auto' | 'tiled' | 'direct';
 let variant: KernelVariant = 'auto';
@@ -123,7 +126,7 @@ const K_LN_BACK = defineKernel('LayerNormBackward', (a) => ({
 }));
 const K_LN_PARAMS = defineKernel('LayerNormParamGrad', (a) => ({ program: layerNormParamGradProgram(a.R as number, a.C as number) }));
 const shapeOf = (a: Attrs): AttentionShape => ({ B: a.B as number, T: a.T as number, heads: a.heads as number, C: a.C as number });
-const K_ATTN = defineKernel('Attention', (a) => ({ program: attentionProgram(shapeOf(a)) }));
+const K_ATTN = defineKernel('Attention', (a) => ({ program: attentionProgram(shapeOf(a), a.direct as boolean) }));
 const K_ATTN_BACK = defineKernel('AttentionBackward', (a) => ({ program: attentionBackwardProgram(shapeOf(a)) }));
 const K_ATTN_BACK_DQ = defineKernel('AttentionBackwardDq', (a) => ({ program: attentionBackwardSplitPrograms(shapeOf(a))[0] }));
 const K_ATTN_BACK_DK = defineKernel('AttentionBackwardDk', (a) => ({ program: attentionBackwardSplitPrograms(shapeOf(a))[1] }));
@@ -136,6 +139,7 @@ const K_EMBED_BACK = defineKernel('EmbedBackward', (a) => ({
   program: embedBackwardProgram(a.N as number, a.T as number, a.ctx as number, a.V as number, a.C as number),
 }));
 const K_CE = defineKernel('CrossEntropy', (a) => ({ program: crossEntropyProgram(a.N as number, a.V as number, a.direct as boolean) }));
+const K_GELU = defineKernel('Gelu', (a) => ({ program: geluProgram(a.count as number), uniforms: [int(a.off as number)] }));
 const K_SPLITK_SUM = defineKernel('SplitKSum', (a) => ({ program: splitKSumProgram(a.size as number, a.splits as number) }));
 /** wasm only (src/gpt/simd/fused.ts): on webgpu tfjs's own slice is already one copy program. */
 const K_COPY = 'GptLabCopy';
@@ -233,6 +237,17 @@ export function gemm(A: Operand, B: Operand, o: GemmOptions = {}): tf.Tensor {
       splitLast: !!o.splitLast,
     };
     const direct = softwareGPU();
+    if (direct && (o.geluA || o.geluB)) {
+      // A barrier-free product reads each element of an operand once per tile of 8 outputs it
+      // feeds: apply GELU once to the whole operand instead (baby on SwiftShader, two bench:ops runs
+      // each way: proj2 78–88 → 55–68 ms, dW proj2 97–146 → 52–89 ms).
+      const X = o.geluA ? A : B;
+      const g = run(K_GELU, { x: X.t }, { off: X.off, count: X.rows * X.cols });
+      const Xg: Operand = { ...X, t: g, off: 0 };
+      const out = gemm(o.geluA ? Xg : A, o.geluA ? B : Xg, { ...o, geluA: false, geluB: o.geluA ? o.geluB : false });
+      g.dispose();
+      return out;
+    }
     // Split-K for products with a long inner dimension and few output tiles (weight gradients);
     // only where there is no epilogue to apply after the sum.
     const splits = direct || o.bias || o.residual || o.geluGradOf ? 1 : gemmSplits(M, N, K);
@@ -350,7 +365,7 @@ function causalMaskData(T: number): Float32Array {
 
 /** Causal attention from qkv (B·T, 3C): [y (B·T·C), log-sum-exp of each score row (B·nh·T)] flat. */
 export function attention(qkv: tf.Tensor, s: AttentionShape): tf.Tensor {
-  if (useFused()) return run(K_ATTN, { qkv }, { ...s });
+  if (useFused()) return run(K_ATTN, { qkv }, { ...s, direct: softwareGPU() });
   const { B, T, heads, C } = s;
   const q = headsOf(qkv, 0, s);
   const k = headsOf(qkv, 1, s);
@@ -364,9 +379,11 @@ export function attention(qkv: tf.Tensor, s: AttentionShape): tf.Tensor {
 
 /** Gradient of attention into qkv (B·T, 3C), from qkv, attention's output `att` and dy (B·T, C). */
 export function attentionBackward(qkv: tf.Tensor, att: tf.Tensor, dy: tf.Tensor, s: AttentionShape): tf.Tensor {
-  if (tf.getBackend() === 'webgpu' && !softwareGPU() && (s.C / s.heads) % 4 === 0) {
-    // On a real GPU, three programs that keep fewer rows in registers (attentionBackwardSplitPrograms);
-    // on SwiftShader, where registers are not scarce, the single program recomputes less.
+  if (tf.getBackend() === 'webgpu' && variant !== 'direct' && (s.C / s.heads) % 4 === 0) {
+    // Three programs that keep fewer rows in registers (attentionBackwardSplitPrograms), on real GPUs
+    // and on SwiftShader alike (baby, SwiftShader: 80 ms against 172 for the single program). The
+    // single program serves head sizes that are not a multiple of 4; the `direct` variant forces it
+    // so that the tests can hold the two against each other.
     const dqd = run(K_ATTN_BACK_DQ, { qkv, att, dy }, { ...s });
     const dkb = run(K_ATTN_BACK_DK, { qkv, att, dy, dqd }, { ...s });
     const out = run(K_ATTN_BACK_DV, { qkv, att, dy, dqd, dkb }, { ...s });

@@ -208,6 +208,23 @@ ${MAIN}
   };
 }
 
+/** GELU of `count` values of x from a uniform offset: once per element, for a barrier-free product. */
+export function geluProgram(count: number): WebGPUProgramSpec {
+  return threadsProgram({
+    key: `gelu_${count}`,
+    variableNames: ['x'],
+    outputShape: [count],
+    threads: count,
+    uniforms: 'off : i32,',
+    code: () => `
+${GELU_WGSL}
+${MAIN}
+  if (index >= ${count}) { return; }
+  result[index] = gelu(x[uniforms.off + index]);
+}`,
+  });
+}
+
 /**
  * Split-K: a product with few output tiles and a long inner dimension (a weight gradient sums over
  * every row of the batch: K = B·T) leaves most of a large GPU idle, so its K range is cut into
@@ -297,17 +314,62 @@ fn store(z : i32, m : i32, n : i32, value : f32) {
   return { names, key, loaders, outputShape: partial ? [splits * M * N] : f.splitLast ? [M * N] : [M, N] };
 }
 
+/** The barrier-free GEMM's register tile (rows × columns per thread) and its unrolled K step. */
+const DIRECT_TM = 8;
+const DIRECT_TN = 8;
+const DIRECT_KU = 4;
+
 /**
- * The GEMM without workgroup memory or barriers: each thread reads its 4 rows of A and 4 columns of B
- * straight from the buffers. For software Vulkan (SwiftShader), where a barrier costs a switch
- * between emulated threads and workgroup memory is ordinary memory anyway.
+ * The GEMM without workgroup memory or barriers, for software Vulkan (SwiftShader). There every
+ * thread is a lane of a 4-wide vector; each load with a computed address is a gather with a bounds
+ * check, a branch around a load masks every lane, and a loop stores its live values back under
+ * a mask on each turn. So each thread owns an 8×8 block of outputs (64 multiply-adds per 16 loads),
+ * K is unrolled by 4 (one masked turn per 4·64 multiply-adds), and no load sits behind a branch:
+ * rows and columns past the edge are clamped to the last one and their results never stored. The
+ * ones column (`onesB`) is A's row sums, added up beside the products.
  */
 function gemmDirectProgram(M: number, N: number, K: number, f: GemmFlags): WebGPUProgramSpec {
   const c = gemmCommon(M, N, K, f);
-  const bn = ceilDiv(N, 4);
-  const blocks = ceilDiv(M, 4) * bn;
+  const bCols = f.onesB ? N - 1 : N;
+  const nb = ceilDiv(N, DIRECT_TN);
+  const blocks = ceilDiv(M, DIRECT_TM) * nb;
+  const rows = Array.from({ length: DIRECT_TM }, (_, i) => i);
+  const cols = Array.from({ length: DIRECT_TN }, (_, j) => j);
+  const lines: string[] = [];
+  for (const i of rows) {
+    const m = `min(m0 + ${i}, ${M - 1})`;
+    lines.push(`let ra${i} = uniforms.aOff + ${f.transA ? m : `${m} * uniforms.lda`};`);
+  }
+  for (const j of cols) {
+    const n = `min(n0 + ${j}, ${Math.max(bCols - 1, 0)})`;
+    lines.push(`let cb${j} = uniforms.bOff + ${f.transB ? `${n} * uniforms.ldb` : n};`);
+  }
+  for (const i of rows) {
+    lines.push(cols.map((j) => `var c${i}_${j} = 0.0;`).join(' ') + (f.onesB ? ` var s${i} = 0.0;` : ''));
+  }
+  const step = (k: string): string => {
+    const out: string[] = [];
+    for (const j of cols) {
+      const v = `b[cb${j} + ${f.transB ? k : `(${k}) * uniforms.ldb`}]`;
+      out.push(`let b${j} = ${f.geluB ? `gelu(${v})` : v};`);
+    }
+    for (const i of rows) {
+      const v = `a[ra${i} + ${f.transA ? `(${k}) * uniforms.lda` : k}]`;
+      const fmas = cols.map((j) => `c${i}_${j} = c${i}_${j} + a${i} * b${j};`).join(' ');
+      out.push(`{ let a${i} = ${f.geluA ? `gelu(${v})` : v}; ${fmas}${f.onesB ? ` s${i} = s${i} + a${i};` : ''} }`);
+    }
+    return `{\n    ${out.join('\n    ')}\n  }`;
+  };
+  const kMain = K - (K % DIRECT_KU);
+  const unrolled = Array.from({ length: DIRECT_KU }, (_, u) => step(`k + ${u}`)).join('\n  ');
+  const tail = Array.from({ length: K - kMain }, (_, u) => step(`${kMain + u}`)).join('\n  ');
   const stores: string[] = [];
-  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) stores.push(`store(0, m0 + ${i}, n0 + ${j}, acc${i}.${'xyzw'[j]});`);
+  for (const i of rows) {
+    for (const j of cols) {
+      const v = f.onesB ? `select(c${i}_${j}, s${i}, n0 + ${j} == ${bCols})` : `c${i}_${j}`;
+      stores.push(`store(0, m0 + ${i}, n0 + ${j}, ${v});`);
+    }
+  }
   return {
     variableNames: c.names,
     outputShape: c.outputShape,
@@ -322,19 +384,13 @@ ${c.loaders}
 ${MAIN}
   let g = ${WID} * 64 + i32(localId.x);
   if (g >= ${blocks}) { return; }
-  let m0 = (g / ${bn}) * 4;
-  let n0 = (g % ${bn}) * 4;
-  var acc0 = vec4<f32>(0.0);
-  var acc1 = vec4<f32>(0.0);
-  var acc2 = vec4<f32>(0.0);
-  var acc3 = vec4<f32>(0.0);
-  for (var k = 0; k < ${K}; k = k + 1) {
-    let bv = vec4<f32>(loadB(k, n0), loadB(k, n0 + 1), loadB(k, n0 + 2), loadB(k, n0 + 3));
-    acc0 = acc0 + loadA(m0, k) * bv;
-    acc1 = acc1 + loadA(m0 + 1, k) * bv;
-    acc2 = acc2 + loadA(m0 + 2, k) * bv;
-    acc3 = acc3 + loadA(m0 + 3, k) * bv;
+  let m0 = (g / ${nb}) * ${DIRECT_TM};
+  let n0 = (g % ${nb}) * ${DIRECT_TN};
+  ${lines.join('\n  ')}
+  for (var k = 0; k < ${kMain}; k = k + ${DIRECT_KU}) {
+  ${unrolled}
   }
+  ${tail}
   ${stores.join('\n  ')}
 }`,
   };
@@ -540,31 +596,37 @@ export interface AttentionShape {
   C: number;
 }
 
+/** The opening of an attention program with one thread per (batch b, head h, position t). */
+function perPositionThread(rows: number, T: number, heads: number): string {
+  return `
+  let g = ${WID} * 64 + i32(localId.x);
+  if (g >= ${rows}) { return; }
+  let t = g % ${T};
+  let bh = g / ${T};
+  let h = bh % ${heads};
+  let b = bh / ${heads};`;
+}
+
 /**
  * Causal self-attention from the fused projection qkv (B·T, 3C): for each (batch, head, query)
  * one thread walks the keys it may see with an online softmax (running max and sum), so the T×T
  * scores are never stored. Output: y (B·T, C) with heads side by side, then the log-sum-exp of
  * each score row (B·nh·T), which the backward pass uses to rebuild the probabilities.
  */
-export function attentionProgram(s: AttentionShape): WebGPUProgramSpec {
+export function attentionProgram(s: AttentionShape, direct = false): WebGPUProgramSpec {
   const { B, T, heads, C } = s;
   const hs = C / heads;
   const rows = B * heads * T;
   const outputShape = [B * T * C + rows];
   const scale = 1 / Math.sqrt(hs);
+  if (direct && hs % 4 === 0) return attentionUnrolledProgram(s, outputShape);
   return threadsProgram({
     key: `attn_${B}_${T}_${heads}_${C}`,
     variableNames: ['qkv'],
     outputShape,
     threads: rows,
     code: () => `
-${MAIN}
-  let g = ${WID} * 64 + i32(localId.x);
-  if (g >= ${rows}) { return; }
-  let t = g % ${T};
-  let bh = g / ${T};
-  let h = bh % ${heads};
-  let b = bh / ${heads};
+${MAIN}${perPositionThread(rows, T, heads)}
   let qBase = (b * ${T} + t) * ${3 * C} + h * ${hs};
   var q : array<f32, ${hs}>;
   var acc : array<f32, ${hs}>;
@@ -590,6 +652,47 @@ ${MAIN}
 }
 
 /**
+ * The same attention with the head held in vec4 variables and every loop over the head unrolled as
+ * the source is generated, for SwiftShader: there a private array indexed in a loop is a gather and
+ * a masked scatter on every access, and the loop's bookkeeping costs as much as its arithmetic.
+ */
+function attentionUnrolledProgram(s: AttentionShape, outputShape: number[]): WebGPUProgramSpec {
+  const { B, T, heads, C } = s;
+  const hs = C / heads;
+  const rows = B * heads * T;
+  const scale = 1 / Math.sqrt(hs);
+  const lanes = Array.from({ length: hs / 4 }, (_, i) => i);
+  const ld = (base: string) => `vec4<f32>(qkv[${base}], qkv[${base} + 1], qkv[${base} + 2], qkv[${base} + 3])`;
+  return threadsProgram({
+    key: `attnu_${B}_${T}_${heads}_${C}`,
+    variableNames: ['qkv'],
+    outputShape,
+    threads: rows,
+    code: () => `
+${MAIN}${perPositionThread(rows, T, heads)}
+  let qb = (b * ${T} + t) * ${3 * C} + h * ${hs};
+  ${lanes.map((i) => `let q${i} = ${ld(`qb + ${4 * i}`)} * ${scale};`).join('\n  ')}
+  ${lanes.map((i) => `var acc${i} = vec4<f32>(0.0);`).join('\n  ')}
+  var mx = -1e30;
+  var l = 0.0;
+  for (var j = 0; j <= t; j = j + 1) {
+    let kb = (b * ${T} + j) * ${3 * C} + ${C} + h * ${hs};
+    let sc = ${lanes.map((i) => `dot(q${i}, ${ld(`kb + ${4 * i}`)})`).join(' + ')};
+    let mNew = max(mx, sc);
+    let corr = exp(mx - mNew);
+    let p = exp(sc - mNew);
+    l = l * corr + p;
+    ${lanes.map((i) => `acc${i} = acc${i} * corr + p * ${ld(`kb + ${C + 4 * i}`)};`).join('\n    ')}
+    mx = mNew;
+  }
+  let yb = (b * ${T} + t) * ${C} + h * ${hs};
+  ${lanes.map((i) => [0, 1, 2, 3].map((c) => `result[yb + ${4 * i + c}] = acc${i}.${'xyzw'[c]} / l;`).join(' ')).join('\n  ')}
+  result[${B * T * C} + g] = mx + log(l);
+}`,
+  });
+}
+
+/**
  * Attention's backward pass into the fused projection's gradient dqkv (B·T, 3C). With
  * P = exp(S − lse), Dᵢ = dyᵢ·yᵢ and dSᵢⱼ = Pᵢⱼ·(dyᵢ·vⱼ − Dᵢ), one thread per (batch, head, position t)
  * writes dq_t = scale·Σ_{j≤t} dS_tj·k_j, dk_t = scale·Σ_{i≥t} dS_it·q_i and dv_t = Σ_{i≥t} P_it·dy_i.
@@ -607,13 +710,7 @@ export function attentionBackwardProgram(s: AttentionShape): WebGPUProgramSpec {
     threads: rows,
     code: () => `
 fn rowBase(b : i32, i : i32) -> i32 { return (b * ${T} + i) * ${3 * C}; }
-${MAIN}
-  let g = ${WID} * 64 + i32(localId.x);
-  if (g >= ${rows}) { return; }
-  let t = g % ${T};
-  let bh = g / ${T};
-  let h = bh % ${heads};
-  let b = bh / ${heads};
+${MAIN}${perPositionThread(rows, T, heads)}
   let ho = h * ${hs};
   var qt : array<f32, ${hs}>;
   var kt : array<f32, ${hs}>;
@@ -703,13 +800,7 @@ export function attentionBackwardSplitPrograms(s: AttentionShape): [WebGPUProgra
   /** Writes name_i · f to buffer positions base + 4i … */
   const store = (name: string, f: string, base: string) =>
     lanes.map((i) => [0, 1, 2, 3].map((c) => `result[${base} + ${4 * i + c}] = ${name}${i}.${'xyzw'[c]}${f};`).join(' ')).join('\n  ');
-  const head = `
-  let g = ${WID} * 64 + i32(localId.x);
-  if (g >= ${rows}) { return; }
-  let t = g % ${T};
-  let bh = g / ${T};
-  let h = bh % ${heads};
-  let b = bh / ${heads};
+  const head = `${perPositionThread(rows, T, heads)}
   let ho = h * ${hs};`;
   const loaders = (names: string[]) =>
     names.map((n) => `fn ld_${n}(i : i32) -> vec4<f32> { return vec4<f32>(${n}[i], ${n}[i + 1], ${n}[i + 2], ${n}[i + 3]); }`).join('\n');
