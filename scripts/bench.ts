@@ -22,8 +22,8 @@ import { isPresetName, PRESETS, resolveHyperparameters, type PresetName } from '
 import { BACKEND_NAMES, type BackendName } from '../src/engine/backends';
 import { matmulCeiling } from '../bench/matmul';
 import { benchTrainStep, type BenchPath } from '../bench/trainStep';
-import { fastAgreement } from '../src/gpt/fast/agreement';
-import { describeRatioRow, describeTrainStepRow, ratioRow, trainStepRow, type TrainStepRow } from '../src/bench/rows';
+import { checkHyperparameters, fastAgreement } from '../src/gpt/fast/agreement';
+import { agreementRow, describeAgreementRow, describeRatioRow, describeTrainStepRow, ratioRow, trainStepRow, type TrainStepRow } from '../src/bench/rows';
 import { runBrowserBench } from './lib/browser-bench';
 import { prepareNodeBackend } from './lib/node-backends';
 import { checkBackendMemory } from '../src/engine/run';
@@ -38,7 +38,7 @@ const HELP =
   'Usage: npm run bench -- [--json] [--backends cpu,wasm,webgpu] [--configs baby,tiny] [--paths reference,fast] ' +
   '[--steps N] [--warmup N] [--batch-size N] [--check] [--envs node,chromium] [--threads N]\n' +
   '  --warmup   untimed steps before the clock starts (default 2; compiles shaders, lets WebAssembly tier up)\n' +
-  '  --check    before timing, compare the fast path with the reference on each backend (tiny model) and print the differences\n' +
+  '  --check    before timing, compare the fast path with the reference on each backend (tiny model) and print the differences (Node and Chromium)\n' +
   '  --envs     where to measure: node, chromium (the built site in system Chromium; default both). In Chromium,\n' +
   '             wasm runs without and with cross-origin isolation, webgpu with --enable-unsafe-webgpu; webgl is\n' +
   '             Chromium only; without --backends, Chromium measures wasm and webgpu\n' +
@@ -99,20 +99,9 @@ async function main(): Promise<void> {
       continue;
     }
     if (values.check) {
-      const d = await fastAgreement(resolveHyperparameters('tiny', { vocabSize: 24, batchSize: 3, warmupSteps: 0 }));
-      const row = {
-        name: 'fast_agreement',
-        backend,
-        config: 'tiny',
-        loss_rel: d.loss,
-        grads_rel: d.grads,
-        worst_grad: d.worstGrad,
-        grad_norm_rel: d.gradNorm,
-        weights_after_step_abs: d.weightsAfterStep,
-        learning_rate: d.learningRate,
-      };
+      const row = agreementRow({ backend, env: 'node', threads: 1, config: 'tiny' }, await fastAgreement(checkHyperparameters()));
       if (values.json) process.stdout.write(JSON.stringify(row) + '\n');
-      else log(`  fast vs reference: loss ${d.loss.toExponential(1)}, gradients ${d.grads.toExponential(1)} (relative), weights after a step ${d.weightsAfterStep.toExponential(1)}`);
+      else log(describeAgreementRow(row));
     }
     const ceiling = await matmulCeiling();
     log(`  plain matmul: ${ceiling.tried.map((t) => `${t.size}² ${t.gflops.toFixed(1)} GFLOP/s in ${t.seconds.toFixed(2)} s`).join(', ')}`);
@@ -155,6 +144,7 @@ async function main(): Promise<void> {
       batchSize,
       warmup,
       threads,
+      check: Boolean(values.check),
       emit: (row) => {
         if (values.json) process.stdout.write(JSON.stringify(row) + '\n');
       },

@@ -29,6 +29,8 @@ export interface BrowserBenchOptions {
   warmup?: number;
   /** wasm threads to ask for (the rows report the threads that started). */
   threads?: number;
+  /** Compare the fast path with the reference on each backend before timing (a `fast_agreement` row). */
+  check?: boolean;
   /** A row, as soon as the page reports it. */
   emit: (row: BenchRow) => void;
   /** Progress and the page's own lines for people (stderr). */
@@ -88,6 +90,7 @@ export async function runBrowserBench(o: BrowserBenchOptions): Promise<void> {
       if (o.batchSize != null) query.set('batch-size', String(o.batchSize));
       if (o.warmup != null) query.set('warmup', String(o.warmup));
       if (o.threads != null && run.backend === 'wasm') query.set('threads', String(o.threads));
+      if (o.check) query.set('check', '1');
       o.log(`\nchromium: ${run.label}`);
       await runPage(await launchBrowser(run.webgpu), `${server.url}bench.html?${query}`, o);
     }

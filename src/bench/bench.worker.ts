@@ -8,11 +8,12 @@ import * as tf from '@tensorflow/tfjs';
 import * as backends from '../engine/backends';
 import { probeBackends, useBackend, type BackendName } from '../engine/backends';
 import { resolveHyperparameters } from '../gpt/config';
-import { simdKernelsFailure, simdKernelsInstalled } from '../gpt/simd/install';
+import { productThreadsNote, simdKernelsFailure, simdKernelsInstalled } from '../gpt/simd/install';
 import { matmulCeiling } from '../../bench/matmul';
 import { benchTrainStep } from '../../bench/trainStep';
 import type { BenchRequest, StartMessage, WorkerMessage } from './request';
-import { describeRatioRow, describeTrainStepRow, ratioRow, trainStepRow, type BenchEnv, type TrainStepRow } from './rows';
+import { agreementRow, describeAgreementRow, describeRatioRow, describeTrainStepRow, ratioRow, trainStepRow, type BenchEnv, type TrainStepRow } from './rows';
+import { checkHyperparameters, fastAgreement } from '../gpt/fast/agreement';
 
 /** A backend that has not started in this long is reported as skipped. */
 const START_LIMIT_MS = 120_000;
@@ -47,6 +48,11 @@ async function run(request: BenchRequest): Promise<void> {
     let device = await describeDevice(backend, threads, request.threads);
     if (coresNote != null) device += `, ${coresNote}`;
     log(`\n${device}`);
+    if (request.check) {
+      const row = agreementRow({ backend, env, threads, config: 'tiny' }, await fastAgreement(checkHyperparameters()));
+      post({ type: 'row', row });
+      log(describeAgreementRow(row));
+    }
     const ceiling = await matmulCeiling();
     log(`  plain matmul: ${ceiling.tried.map((t) => `${t.size}² ${t.gflops.toFixed(1)} GFLOP/s in ${t.seconds.toFixed(2)} s`).join(', ')}`);
     for (const config of request.configs) {
@@ -126,8 +132,10 @@ async function describeDevice(backend: BackendName, threads: number, asked: numb
   if (backend === 'wasm') {
     const askedNote = asked != null && asked !== threads ? ` (asked for ${asked})` : '';
     // The fast path runs on our kernels, the reference path on tfjs's stock ones (bench/trainStep.ts).
+    const products = productThreadsNote();
+    const onThreads = `, their products on ${products.threads} thread${products.threads === 1 ? '' : 's'}${products.why ? ` (${products.why})` : ''}`;
     const kernels = simdKernelsInstalled()
-      ? "GPT Lab's SIMD kernels installed"
+      ? `GPT Lab's SIMD kernels installed${onThreads}`
       : `GPT Lab's SIMD kernels not installed (${simdKernelsFailure() ?? 'not configured'})`;
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     detail = `${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}${askedNote}, ${kernels}`;

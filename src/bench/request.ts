@@ -5,6 +5,7 @@
  *   bench.html?backends=wasm,webgpu&configs=tiny,baby&paths=reference,fast&steps=5&batch-size=12&threads=2
  *
  * `threads` asks the wasm backend for that many threads; the rows report how many it really started.
+ * `check=1` first compares the fast path with the reference on each backend (a `fast_agreement` row).
  */
 import { isPresetName, PRESETS, type PresetName } from '../gpt/config';
 import type { BackendName } from '../engine/backends';
@@ -24,12 +25,14 @@ export interface BenchRequest {
   threads?: number;
   /** Moby-Dick's vocabulary, the size every real run has (as in scripts/bench.ts). */
   vocabSize: number;
+  /** Compare the fast path with the reference on each backend first (`check=1`). */
+  check?: boolean;
 }
 
 /** Kept here rather than imported from src/engine/backends, which imports tfjs. */
 const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 const PATHS: readonly BenchPathName[] = ['reference', 'fast'];
-const KNOWN = new Set(['backends', 'configs', 'paths', 'steps', 'warmup', 'batch-size', 'threads', 'vocab-size']);
+const KNOWN = new Set(['backends', 'configs', 'paths', 'steps', 'warmup', 'batch-size', 'threads', 'vocab-size', 'check']);
 
 export const BENCH_DEFAULTS = { backends: ['wasm'], configs: ['tiny'], steps: 3, warmup: 2, vocabSize: 89 } as const;
 
@@ -64,6 +67,11 @@ export function parseBenchQuery(search: string): BenchRequest {
   if (batchSize != null) request.batchSize = batchSize;
   const threads = wholeNumber(q, 'threads', 1);
   if (threads != null) request.threads = threads;
+  const check = q.get('check');
+  if (check != null) {
+    if (check !== '1' && check !== '0') throw new Error(`check must be 1 or 0, not ${JSON.stringify(check)}`);
+    request.check = check === '1';
+  }
   return request;
 }
 

@@ -4,6 +4,7 @@
  * same keys in the same order. Pure: no tfjs, no DOM.
  */
 import type { TrainStepResult } from '../../bench/trainStep';
+import type { Agreement } from '../gpt/fast/agreement';
 
 /**
  * Where a measurement ran: Node, or Chromium without or with cross-origin isolation (only an
@@ -40,7 +41,45 @@ export interface RatioRow {
   fast_over_reference: number;
 }
 
-export type BenchRow = TrainStepRow | RatioRow;
+/** `--check`: the fast path against the reference on one backend (src/gpt/fast/agreement.ts). */
+export interface AgreementRow {
+  name: 'fast_agreement';
+  backend: string;
+  env: BenchEnv;
+  threads: number;
+  config: string;
+  loss_rel: number;
+  grads_rel: number;
+  worst_grad: string;
+  grad_norm_rel: number;
+  weights_after_step_abs: number;
+  learning_rate: number;
+}
+
+export type BenchRow = TrainStepRow | RatioRow | AgreementRow;
+
+export function agreementRow(m: { backend: string; env: BenchEnv; threads: number; config: string }, d: Agreement): AgreementRow {
+  return {
+    name: 'fast_agreement',
+    backend: m.backend,
+    env: m.env,
+    threads: m.threads,
+    config: m.config,
+    loss_rel: d.loss,
+    grads_rel: d.grads,
+    worst_grad: d.worstGrad,
+    grad_norm_rel: d.gradNorm,
+    weights_after_step_abs: d.weightsAfterStep,
+    learning_rate: d.learningRate,
+  };
+}
+
+export function describeAgreementRow(row: AgreementRow): string {
+  return (
+    `  fast vs reference (${row.config}): loss ${row.loss_rel.toExponential(1)}, gradients ${row.grads_rel.toExponential(1)} (relative), ` +
+    `weights after a step ${row.weights_after_step_abs.toExponential(1)}`
+  );
+}
 
 export interface TrainStepRowInput {
   path: BenchPathName;

@@ -7,7 +7,7 @@
  * `wasm-paths.vite.ts` for the site, `scripts/lib/node-backends.ts` for Node).
  */
 import * as tf from '@tensorflow/tfjs';
-import { installConfiguredSimdKernels } from '../gpt/simd/install';
+import { installConfiguredSimdKernels, productThreadsNote, simdKernelsInstalled } from '../gpt/simd/install';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -168,7 +168,8 @@ export async function probeBackends(): Promise<BackendReport[]> {
   return Promise.all(BACKEND_NAMES.map(probeBackend));
 }
 
-async function probeBackend(name: BackendName): Promise<BackendReport> {
+/** One backend's report (as `probeBackends` gives it): after a backend starts, what it really runs. */
+export async function probeBackend(name: BackendName): Promise<BackendReport> {
   switch (name) {
     case 'webgpu':
       return probeWebGPU();
@@ -272,7 +273,12 @@ function probeWasm(): BackendReport {
   if (running != null) how = `${count} threads running`;
   else if (requestedWasmThreads != null) how = `${count} threads (${requestedWasmThreads} asked for)`;
   else how = `${count} threads (tfjs's choice: half the ${logicalCores()} logical cores)`;
-  const reason = `${base}, threaded binary (cross-origin isolated), ${how}`;
+  let reason = `${base}, threaded binary (cross-origin isolated), ${how}`;
+  if (running != null && simdKernelsInstalled()) {
+    // Our SIMD products take as many threads as tfjs's kernels (src/gpt/simd/pool.ts), or say why not.
+    const p = productThreadsNote();
+    reason += `; GPT Lab's products on ${p.threads} thread${p.threads === 1 ? '' : 's'}${p.why ? ` (${p.why})` : ''}`;
+  }
   return { name, available: true, reason, wasm: { simd, threads: count > 1, threadCount: count } };
 }
 

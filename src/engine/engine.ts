@@ -29,7 +29,7 @@ import {
 import { generate } from '../gpt/sample';
 import { CharTokenizer } from '../gpt/tokenizer';
 import { NonFiniteLossError, type StepReport } from '../train/trainer';
-import { BACKEND_NAMES, currentBackend, probeBackends, useBackend, type BackendName, type BackendReport } from './backends';
+import { BACKEND_NAMES, currentBackend, probeBackend, probeBackends, useBackend, type BackendName, type BackendReport } from './backends';
 import { calibrate, DEFAULT_START_TIMEOUT_MS, fastest } from './calibrate';
 import { CheckpointError, readCheckpoint } from './checkpoint';
 import type {
@@ -146,6 +146,8 @@ export class Engine implements EngineApi {
   private pretrainedUrl = '';
   private pretrainedBytes: Uint8Array | null = null;
   private reports: BackendReport[] | null = null;
+  /** wasm's report, probed once it started (`reports` and cached rates are from before). */
+  private runningReport: BackendReport | null = null;
   private lastSavedStep: number | null = null;
   private notice: string | null = null;
   private error: string | null = null;
@@ -693,6 +695,9 @@ export class Engine implements EngineApi {
    */
   private async activate(name: BackendName): Promise<void> {
     await useBackend(name, { prepare: this.host.prepareBackend?.bind(this.host), timeoutMs: this.opts.backendStartMs });
+    // wasm's report as it stands once it runs (the threads tfjs started and those our products run
+    // on), in place of the prediction made before it started. The others' reports do not change.
+    this.runningReport = name === 'wasm' ? await probeBackend(name).catch(() => null) : null;
     this.gpuDevice = null;
     if (name === 'webgpu') this.watchDevice();
   }
@@ -1077,7 +1082,12 @@ export class Engine implements EngineApi {
       : null;
     return {
       state: this.state,
-      backend: this.choice ? { ...this.choice, rates: this.choice.rates.map((r) => ({ ...r })) } : null,
+      backend: this.choice
+        ? {
+            ...this.choice,
+            rates: this.choice.rates.map((r) => (r.name === this.runningReport?.name ? { ...r, reason: this.runningReport.reason } : { ...r })),
+          }
+        : null,
       hp: run ? { ...run.hp } : null,
       step: run?.trainer.step ?? 0,
       parameters: run ? parameterCount(run.hp) : 0,

@@ -25,8 +25,12 @@ configureWasmThreads(pthreadScripts != null ? true : 'the site was built without
 
 // GPT Lab's own SIMD kernels for the wasm backend (src/gpt/simd), fetched from the site like the rest:
 // the build for a shared memory when tfjs runs its threaded binary.
-configureSimdKernels(async (shared) => {
-  const response = await fetch(shared ? sharedSimdKernelsUrl : simdKernelsUrl);
-  if (!response.ok) throw new Error(`fetching the SIMD kernels answered HTTP ${response.status}`);
-  return response.arrayBuffer();
-});
+// With tfjs on N threads, N − 1 workers of our own run row blocks of the products (src/gpt/simd/pool.ts).
+configureSimdKernels(
+  async (shared) => {
+    const response = await fetch(shared ? sharedSimdKernelsUrl : simdKernelsUrl);
+    if (!response.ok) throw new Error(`fetching the SIMD kernels answered HTTP ${response.status}`);
+    return response.arrayBuffer();
+  },
+  () => new Worker(new URL('../gpt/simd/pool.worker.ts', import.meta.url), { type: 'module', name: 'gpt-lab-products' }),
+);

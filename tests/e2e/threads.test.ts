@@ -15,6 +15,7 @@ import type { CDPSession, Page } from 'playwright-core';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { closeBrowsers, launchBrowser, openPage, serveStatic, siteURL } from './harness';
 import { button, status, waitForEngine, waitForMetrics, waitForStep, type DebugApi } from './site';
+import type { AgreementRow, BenchRow, TrainStepRow } from '../../src/bench/rows';
 
 const EMULATED_CORES = 4;
 const TINY_WASM = 'backend=wasm&preset=tiny&seed=1&debug=1';
@@ -67,6 +68,7 @@ describe.skipIf(process.env.E2E_NO_ISOLATION === '1')('the wasm backend in a cro
       expect(chosen).toBe('wasm');
       // tfjs's own choice on 4 logical cores: half of them.
       expect(wasm.reason).toContain(`threaded binary (cross-origin isolated), ${EMULATED_CORES / 2} threads`);
+      expect(wasm.reason).toContain(`GPT Lab's products on ${EMULATED_CORES / 2} threads`);
 
       await button(s.page, 'Train').click();
       await waitForStep(s.page, 6);
@@ -98,30 +100,39 @@ describe.skipIf(process.env.E2E_NO_ISOLATION === '1')('the wasm backend in a cro
     }
   }, 300_000);
 
-  it('starts the thread count the benchmark page asks for, as tfjs reports it', async () => {
+  it("starts the thread count the benchmark page asks for, and GPT Lab's products run on those threads and agree with the reference", async () => {
     const s = await openPage();
     try {
       await emulateCores(s.page, EMULATED_CORES);
       const base = siteURL('', '');
-      await s.page.goto(`${base}bench.html?backends=wasm&configs=tiny&paths=reference&steps=2&warmup=1&threads=2`);
+      await s.page.goto(`${base}bench.html?backends=wasm&configs=tiny&paths=fast&steps=2&warmup=1&threads=2&check=1`);
       await s.page.waitForFunction(() => (window as unknown as { __bench?: { done: boolean } }).__bench?.done === true, undefined, {
         timeout: 170_000,
         polling: 500,
       });
       const bench = await s.page.evaluate(
         () =>
-          (window as unknown as { __bench: { rows: { name: string; threads: number; env: string; tokens_per_s: number }[]; skipped: unknown[]; error: string | null } })
-            .__bench,
+          (window as unknown as { __bench: { rows: BenchRow[]; skipped: unknown[]; error: string | null } }).__bench,
       );
       expect(bench.error).toBeNull();
       expect(bench.skipped).toEqual([]);
-      const row = bench.rows.find((r) => r.name === 'train_step');
+      const row = bench.rows.find((r): r is TrainStepRow => r.name === 'train_step');
       expect(row, 'no train_step row').toBeDefined();
       console.log(`[e2e] bench.html, threads=2 asked: ${JSON.stringify(row)}`);
       expect(row!.env).toBe('chromium-isolated');
       // The count tfjs's getThreadsCount() gives once the backend runs, not the count asked for.
       expect(row!.threads).toBe(2);
       expect(Number.isFinite(row!.tokens_per_s) && row!.tokens_per_s > 0).toBe(true);
+      // Our SIMD products run on both threads (src/gpt/simd/pool.ts: a helper worker of our own
+      // takes row blocks), and the fast path on them computes what the reference computes.
+      expect(row!.device).toContain('their products on 2 threads');
+      const agreement = bench.rows.find((r): r is AgreementRow => r.name === 'fast_agreement');
+      expect(agreement, 'no fast_agreement row').toBeDefined();
+      console.log(`[e2e] fast path against the reference on 2 threads: ${JSON.stringify(agreement)}`);
+      expect(agreement!.threads).toBe(2);
+      expect(agreement!.loss_rel).toBeLessThan(1e-4);
+      expect(agreement!.grads_rel).toBeLessThan(1e-4);
+      expect(agreement!.weights_after_step_abs).toBeLessThan(1e-5);
       s.assertClean('benchmark on wasm threads');
     } finally {
       await s.close();

@@ -34,8 +34,8 @@ describe('trainStepRow', () => {
 
 describe('parseBenchQuery', () => {
   it('reads every parameter, with defaults for the rest', () => {
-    expect(parseBenchQuery('?backends=wasm,webgpu&configs=tiny,baby&paths=fast&steps=5&batch-size=16&threads=2')).toEqual({
-      backends: ['wasm', 'webgpu'], configs: ['tiny', 'baby'], paths: ['fast'], steps: 5, warmup: 2, vocabSize: 89, batchSize: 16, threads: 2,
+    expect(parseBenchQuery('?backends=wasm,webgpu&configs=tiny,baby&paths=fast&steps=5&batch-size=16&threads=2&check=1')).toEqual({
+      backends: ['wasm', 'webgpu'], configs: ['tiny', 'baby'], paths: ['fast'], steps: 5, warmup: 2, vocabSize: 89, batchSize: 16, threads: 2, check: true,
     });
     expect(parseBenchQuery('')).toEqual({ backends: ['wasm'], configs: ['tiny'], paths: ['reference', 'fast'], steps: 3, warmup: 2, vocabSize: 89 });
   });
@@ -47,5 +47,6 @@ describe('parseBenchQuery', () => {
     expect(() => parseBenchQuery('?steps=0')).toThrow(/steps must be a whole number of at least 1/);
     expect(() => parseBenchQuery('?threads=1.5')).toThrow(/threads must be a whole number/);
     expect(() => parseBenchQuery('?step=3')).toThrow(/unknown parameter "step"/);
+    expect(() => parseBenchQuery('?check=yes')).toThrow(/check must be 1 or 0, not "yes"/);
   });
 });

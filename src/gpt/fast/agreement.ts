@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { modelConfigOf, type Hyperparameters } from '../config';
+import { modelConfigOf, resolveHyperparameters, type Hyperparameters } from '../config';
 import { GPT, paramsToArrays } from '../model';
 import { Rng } from '../random';
 import { Trainer } from '../../train/trainer';
@@ -19,6 +19,11 @@ export interface Agreement {
   weightsAfterStep: number;
   /** The learning rate of that step, the scale `weightsAfterStep` is to be read against. */
   learningRate: number;
+}
+
+/** The small model `npm run bench -- --check` compares on (every product still spans several row blocks). */
+export function checkHyperparameters(): Hyperparameters {
+  return resolveHyperparameters('tiny', { vocabSize: 24, batchSize: 3, warmupSteps: 0 });
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { FAST_KERNELS } from '../fast/ops';
+import type { ProductPool } from './pool';
 
 /** The exports of ./assembly/fused.ts (pointers are byte offsets into the backend's memory). */
 export interface FusedExports {
@@ -79,7 +80,7 @@ interface Args {
  * Registers the fused kernels on the wasm backend over the module's exports `k`. Returns a function
  * that unregisters them (the stock-op compositions of ops.ts then run again).
  */
-export function registerFusedWasmKernels(k: FusedExports, backend: WasmBackendLike): () => void {
+export function registerFusedWasmKernels(k: FusedExports, backend: WasmBackendLike, pool: ProductPool | null = null): () => void {
   const memory = wasmMemoryOf(backend);
   if (memory == null) throw new Error('The wasm backend does not expose its memory.');
   const ptr = (t: tf.TensorInfo | undefined): number => {
@@ -89,8 +90,10 @@ export function registerFusedWasmKernels(k: FusedExports, backend: WasmBackendLi
   const optional = (t: tf.TensorInfo | undefined): number => (t ? ptr(t) : 0);
   const threads = backend.wasm.tfjs?.getThreadsCount?.() ?? 1;
   // Measured on 2 cores (Chromium, baby, tfjs on 2 threads): our one-thread product 5,023 tokens/s,
-  // XNNPACK's two threads 4,464. From three threads up XNNPACK has more cores than we use.
-  const useStockProduct = () => route === 'stock' || (route === 'auto' && threads >= 3);
+  // XNNPACK's two threads 4,464. Where the pool runs our products on tfjs's thread count they stay
+  // ours; without it, from three threads up XNNPACK has more cores than we would use.
+  const useStockProduct = () => route === 'stock' || (route === 'auto' && threads >= 3 && pool == null);
+  const product = pool?.gemm ?? k.gemm.bind(k);
   /** Runs `f` with scratch buffers of the given float counts, freed afterwards. */
   const withScratch = <T>(floats: number[], f: (p: number[]) => T): T => {
     const ps = floats.map((n) => backend.wasm._malloc(Math.max(n, 1) * 4));
@@ -151,7 +154,7 @@ export function registerFusedWasmKernels(k: FusedExports, backend: WasmBackendLi
         k.copyRows(ptr(product), o, M, Nb, Nb, ldc);
         for (const t of [aT, bT, product]) backend.disposeData(t.dataId);
       } else {
-        k.gemm(aPtr, bPtr, o, M, K, Nb, aRow, aCol, ldb, ldc);
+        product(aPtr, bPtr, o, M, K, Nb, aRow, aCol, ldb, ldc);
       }
       if (onesB) {
         if (a.splitLast) k.rowSumsOf(aPtr, o + M * Nb * 4, M, K, aRow, aCol, 1);

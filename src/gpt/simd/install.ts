@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerFusedWasmKernels, wasmMemoryOf, type FusedExports, type WasmBackendLike } from './fused';
+import { startProductPool, type HelperWorker, type ProductPool } from './pool';
 
 interface SimdExports {
   matmul(
@@ -51,8 +52,9 @@ export async function installSimdKernels(wasmBytes: BufferSource): Promise<() =>
   const backend = tf.backend() as unknown as WasmBackendLike;
   const memory = wasmMemoryOf(backend);
   if (memory == null) throw new Error('The wasm backend does not expose its memory.');
-  const { instance } = await WebAssembly.instantiate(wasmBytes, { env: { memory } });
+  const { module, instance } = await WebAssembly.instantiate(wasmBytes, { env: { memory } });
   const k = instance.exports as unknown as SimdExports;
+  const pool = await startPool(module, memory, instance.exports as unknown as FusedExports, backend);
 
   const stock = new Map(REPLACED.map((name) => [name, tf.getKernel(name, 'wasm')!]));
   for (const [name, config] of stock) if (config == null) throw new Error(`tfjs wasm has no ${name} kernel`);
@@ -113,10 +115,12 @@ export async function installSimdKernels(wasmBytes: BufferSource): Promise<() =>
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({ ...stock.get(name)!, kernelFunc: ours[name] as never });
   }
-  const unregisterFused = registerFusedWasmKernels(instance.exports as unknown as FusedExports, backend);
+  const unregisterFused = registerFusedWasmKernels(instance.exports as unknown as FusedExports, backend, pool);
   const restore = () => {
     if (installed == null) return;
     unregisterFused();
+    pool?.dispose();
+    productThreads = 1;
     for (const [name, config] of stock) {
       tf.unregisterKernel(name, 'wasm');
       tf.registerKernel(config);
@@ -133,15 +137,53 @@ export function isSharedMemory(memory: WebAssembly.Memory): boolean {
 }
 
 let loader: ((shared: boolean) => Promise<BufferSource>) | null = null;
+let spawnHelper: (() => HelperWorker) | null = null;
 let lastFailure: string | null = null;
+let productThreads = 1;
+let poolFailure: string | null = null;
+
+/**
+ * Where tfjs runs its threaded binary with N > 1 threads, starts N − 1 helper workers (./pool.ts)
+ * so that our products use as many threads as tfjs's own kernels. Null where there is one thread,
+ * no host to start workers (Node), or the helpers failed to start (`productThreadsNote` says why:
+ * the products then run on the calling thread).
+ */
+async function startPool(module: WebAssembly.Module, memory: WebAssembly.Memory, k: FusedExports, backend: WasmBackendLike): Promise<ProductPool | null> {
+  productThreads = 1;
+  poolFailure = null;
+  const threads = backend.wasm.tfjs?.getThreadsCount?.() ?? 1;
+  if (threads < 2 || !isSharedMemory(memory)) return null;
+  if (spawnHelper == null) {
+    poolFailure = 'this host starts no helper workers';
+    return null;
+  }
+  try {
+    const pool = await startProductPool(module, memory, k.gemm.bind(k), threads - 1, spawnHelper);
+    productThreads = pool.threads;
+    return pool;
+  } catch (err) {
+    poolFailure = err instanceof Error ? err.message : String(err);
+    return null;
+  }
+}
+
+/**
+ * The threads GPT Lab's products run on while its kernels are installed, and why only one where
+ * tfjs runs several: for the backend report.
+ */
+export function productThreadsNote(): { threads: number; why: string | null } {
+  return { threads: productThreads, why: poolFailure };
+}
 
 /**
  * Says where the host finds the kernels (the worker: URLs Vite gives; Node: the files):
  * `load(false)` gives kernels.wasm, `load(true)` kernels-shared.wasm (for tfjs's threaded binary,
- * whose memory is shared). Until a host says so, the wasm backend runs its stock kernels.
+ * whose memory is shared). Until a host says so, the wasm backend runs its stock kernels. `spawn`
+ * starts a worker running ./pool.worker.ts: with it, products use tfjs's thread count (./pool.ts).
  */
-export function configureSimdKernels(load: (shared: boolean) => Promise<BufferSource>): void {
+export function configureSimdKernels(load: (shared: boolean) => Promise<BufferSource>, spawn?: () => HelperWorker): void {
   loader = load;
+  spawnHelper = spawn ?? null;
 }
 
 /** Puts tfjs's stock kernels back (the benchmark's reference path); `installConfiguredSimdKernels` brings ours again. */
