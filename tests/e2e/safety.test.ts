@@ -4,33 +4,12 @@
  * fine-tuning runs and the probe's numbers change (before ≠ after, read from the page), a bad
  * setting is refused on its field, and axe finds nothing on the page with its results shown.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { closeBrowsers, describeViolations, initSite, openPage, runAxe, siteURL, type Session } from './harness';
-import { button, status, waitForEngine } from './site';
+import { describeViolations, runAxe } from './harness';
+import { button, status, tableCells, tinyWasmPage } from './site';
 
-let s: Session;
-
-beforeAll(async () => {
-  await initSite();
-  s = await openPage({ webgpu: false });
-  await s.page.goto(siteURL('backend=wasm&preset=tiny&seed=1&debug=1', '#/safety'));
-  const st = await waitForEngine(s.page);
-  expect(st.backend?.name).toBe('wasm');
-  expect(st.hp?.contextLength).toBe(32);
-});
-
-afterAll(async () => {
-  await s?.close();
-  await closeBrowsers();
-});
-
-/** The cells of a table's body rows, as text. */
-async function rows(page: Page, testId: string): Promise<string[][]> {
-  return page
-    .locator(`[data-testid="${testId}"] tbody tr`)
-    .evaluateAll((trs) => trs.map((r) => Array.from(r.querySelectorAll('th, td')).map((c) => c.textContent ?? '')));
-}
+const lab = tinyWasmPage('#/safety');
 
 /** A number as the page prints it (a real minus sign, an explicit plus). */
 function num(text: string): number {
@@ -43,10 +22,10 @@ async function dataValue(page: Page, testId: string): Promise<number> {
 
 describe('the bias probe', () => {
   it('runs on the live model and shows each pair’s log-probabilities and gap', async () => {
-    const { page } = s;
+    const { page } = lab();
     await button(page, 'Run the bias probe').click();
-    await expect.poll(async () => (await rows(page, 'probe-table')).length, { timeout: 120_000 }).toBe(12);
-    const table = await rows(page, 'probe-table');
+    await expect.poll(async () => (await tableCells(page, 'probe-table')).length, { timeout: 120_000 }).toBe(12);
+    const table = await tableCells(page, 'probe-table');
     for (const [m, f, lpm, lpf, gap] of table) {
       expect(f).not.toBe(m); // the feminine side is the swap
       expect(num(lpm)).toBeLessThan(0);
@@ -62,13 +41,13 @@ describe('the bias probe', () => {
       .evaluateAll((cells) => cells.map((c) => Number(c.getAttribute('data-gap-before'))));
     expect(mean).toBeCloseTo(gaps.reduce((a, b) => a + b, 0) / gaps.length, 9);
     console.log(`[e2e] probe on the tiny model: mean gap ${mean.toFixed(4)}, gaps ${gaps.map((g) => g.toFixed(2)).join(' ')}`);
-    s.assertClean('bias probe');
+    lab().assertClean('bias probe');
   }, 180_000);
 });
 
 describe('counterfactual fine-tuning', () => {
   it('refuses a bad number of steps on its field', async () => {
-    const { page } = s;
+    const { page } = lab();
     await page.locator('#mitigate-steps').fill('0');
     await expect.poll(() => page.locator('#mitigate-steps-error').textContent()).toMatch(/whole number from 1 to 2000/);
     expect(await page.locator('#mitigate-steps').getAttribute('aria-invalid')).toBe('true');
@@ -76,7 +55,7 @@ describe('counterfactual fine-tuning', () => {
   });
 
   it('runs, and the probe’s numbers after differ from those before; validation loss is reported', async () => {
-    const { page } = s;
+    const { page } = lab();
     const probed = await dataValue(page, 'probe-table-mean');
     const stepBefore = (await status(page))?.step;
     await page.locator('#mitigate-steps').fill('20');
@@ -89,7 +68,7 @@ describe('counterfactual fine-tuning', () => {
     expect(before).toBeCloseTo(probed, 6);
     expect(Number.isFinite(after)).toBe(true);
     expect(Math.abs(after - before)).toBeGreaterThan(1e-3);
-    const table = await rows(page, 'mitigate-table');
+    const table = await tableCells(page, 'mitigate-table');
     expect(table.length).toBe(12);
     const changed = table.filter((r) => r[4] !== r[5]).length;
     expect(changed).toBeGreaterThan(0);
@@ -104,11 +83,11 @@ describe('counterfactual fine-tuning', () => {
       `[e2e] mitigation on the tiny model (20 steps, lr 1e-3): mean gap ${before.toFixed(4)} → ${after.toFixed(4)}, ` +
         `validation loss ${valBefore} → ${valAfter}, ${changed}/12 pair gaps changed at two decimals`,
     );
-    s.assertClean('mitigation');
+    lab().assertClean('mitigation');
   }, 300_000);
 
   it('leaves the page with no axe violations, results shown', async () => {
-    const violations = await runAxe(s.page);
+    const violations = await runAxe(lab().page);
     expect(violations, describeViolations(violations)).toEqual([]);
   }, 60_000);
 });

@@ -3,6 +3,8 @@
  * (buttons named 'Train', 'Pause', …; `data-testid="step"`; `?debug=1` exposing `window.gptLab`).
  */
 import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { closeBrowsers, initSite, openPage, siteURL, type Session } from './harness';
 import type { EngineStatus, Metrics } from '../../src/engine/protocol';
 
 export const ROUTES = [
@@ -165,4 +167,36 @@ export async function openDock(page: Page): Promise<boolean> {
     }
   }
   return false;
+}
+
+/**
+ * One page of the built site for a whole test file, on the fallback (wasm, no WebGPU adapter) with
+ * the tiny preset (context 32) and seed 1, at route `hash`: opened before the file's tests, once the
+ * engine has started, and closed after them. Returns the session's getter.
+ */
+export function tinyWasmPage(hash: string): () => Session {
+  let s: Session | undefined;
+  beforeAll(async () => {
+    await initSite();
+    s = await openPage({ webgpu: false });
+    await s.page.goto(siteURL('backend=wasm&preset=tiny&seed=1&debug=1', hash));
+    const st = await waitForEngine(s.page);
+    expect(st.backend?.name).toBe('wasm');
+    expect(st.hp?.contextLength).toBe(32);
+  });
+  afterAll(async () => {
+    await s?.close();
+    await closeBrowsers();
+  });
+  return () => {
+    if (s == null) throw new Error('tinyWasmPage: the page is opened in beforeAll');
+    return s;
+  };
+}
+
+/** The cells (th and td) of each body row of the table with `data-testid`, as text. */
+export async function tableCells(page: Page, testId: string): Promise<string[][]> {
+  return page
+    .locator(`[data-testid="${testId}"] tbody tr`)
+    .evaluateAll((trs) => trs.map((r) => Array.from(r.querySelectorAll('th, td')).map((c) => c.textContent ?? '')));
 }

@@ -14,7 +14,7 @@
 import type { CDPSession, Page } from 'playwright-core';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { closeBrowsers, launchBrowser, openPage, serveStatic, siteURL } from './harness';
-import { button, status, waitForEngine, waitForMetrics, waitForStep, type DebugApi } from './site';
+import { button, status, waitForEngine, waitForMetrics, waitForStep } from './site';
 import type { AgreementRow, BenchRow, TrainStepRow } from '../../src/bench/rows';
 
 const EMULATED_CORES = 4;
@@ -53,29 +53,48 @@ async function wasmReport(page: Page) {
   return { chosen: st?.backend?.name, wasm };
 }
 
+/**
+ * Opens the lab (tiny, wasm) in the harness's cross-origin-isolated page on a browser that reports
+ * `cores` logical cores, waits for the engine, and gives the wasm entry of its backend report.
+ */
+async function isolatedLab(page: Page, cores: number) {
+  await emulateCores(page, cores);
+  await page.goto(siteURL(TINY_WASM, '#/training'));
+  await waitForEngine(page, 170_000);
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  return wasmReport(page);
+}
+
+/** Collects the page's uncaught errors and console errors into `problems`. */
+function collectProblems(page: Page, problems: string[]): void {
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
+}
+
+/** Trains in the lab until step `steps`, pauses, and checks every loss reported is a positive number. */
+async function trainBriefly(page: Page, steps: number): Promise<void> {
+  await button(page, 'Train').click();
+  await waitForStep(page, steps);
+  await button(page, 'Pause').click();
+  const m = await waitForMetrics(page, 1);
+  expect(m[m.length - 1].step).toBeGreaterThanOrEqual(steps);
+  expect(m.every((x) => Number.isFinite(x.trainLoss) && x.trainLoss > 0)).toBe(true);
+}
+
 // (Under E2E_NO_ISOLATION=1 the harness's server sends no COOP/COEP: these need it. The two groups
 // below serve the build themselves, so they run either way.)
 describe.skipIf(process.env.E2E_NO_ISOLATION === '1')('the wasm backend in a cross-origin-isolated page', () => {
   it('runs the threaded binary: the lab trains on it and reports its threads', async () => {
     const s = await openPage();
     try {
-      await emulateCores(s.page, EMULATED_CORES);
-      await s.page.goto(siteURL(TINY_WASM, '#/training'));
-      await waitForEngine(s.page, 170_000);
-      expect(await s.page.evaluate(() => crossOriginIsolated)).toBe(true);
-      const { chosen, wasm } = await wasmReport(s.page);
+      const { chosen, wasm } = await isolatedLab(s.page, EMULATED_CORES);
       console.log(`[e2e] isolated, ${EMULATED_CORES} cores emulated: ${wasm.reason}`);
       expect(chosen).toBe('wasm');
       // tfjs's own choice on 4 logical cores: half of them.
       expect(wasm.reason).toContain(`threaded binary (cross-origin isolated), ${EMULATED_CORES / 2} threads`);
       expect(wasm.reason).toContain(`GPT Lab's products on ${EMULATED_CORES / 2} threads`);
 
-      await button(s.page, 'Train').click();
-      await waitForStep(s.page, 6);
-      await button(s.page, 'Pause').click();
-      const m = await waitForMetrics(s.page, 1);
-      expect(m[m.length - 1].step).toBeGreaterThanOrEqual(6);
-      expect(m.every((x) => Number.isFinite(x.trainLoss) && x.trainLoss > 0)).toBe(true);
+      await trainBriefly(s.page, 6);
       s.assertClean('training on wasm threads');
     } finally {
       await s.close();
@@ -87,11 +106,7 @@ describe.skipIf(process.env.E2E_NO_ISOLATION === '1')('the wasm backend in a cro
     // SIMD kernels (they cannot import its shared memory).
     const s = await openPage();
     try {
-      await emulateCores(s.page, 2);
-      await s.page.goto(siteURL(TINY_WASM, '#/training'));
-      await waitForEngine(s.page, 170_000);
-      expect(await s.page.evaluate(() => crossOriginIsolated)).toBe(true);
-      const { wasm } = await wasmReport(s.page);
+      const { wasm } = await isolatedLab(s.page, 2);
       console.log(`[e2e] isolated, 2 cores emulated: ${wasm.reason}`);
       expect(wasm.reason).toContain('one thread: this browser reports 2 logical cores and tfjs uses at most half of them');
       s.assertClean('wasm on 2 cores');
@@ -150,8 +165,7 @@ describe('on a static host that sends no COOP/COEP', () => {
     const problems: string[] = [];
     try {
       const page = await context.newPage();
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
+      collectProblems(page, problems);
       await emulateCores(page, EMULATED_CORES);
       await page.goto(`${server.url}?${TINY_WASM}#/training`);
       await expect
@@ -162,12 +176,7 @@ describe('on a static host that sends no COOP/COEP', () => {
       console.log(`[e2e] static host + Service Worker: ${wasm.reason}`);
       expect(chosen).toBe('wasm');
       expect(wasm.reason).toContain(`threaded binary (cross-origin isolated), ${EMULATED_CORES / 2} threads`);
-      await button(page, 'Train').click();
-      await waitForStep(page, 4);
-      await button(page, 'Pause').click();
-      const m = await page.evaluate(() => (window as unknown as { gptLab: DebugApi }).gptLab.metrics());
-      expect(m.length).toBeGreaterThan(0);
-      expect(m.every((x) => Number.isFinite(x.trainLoss) && x.trainLoss > 0)).toBe(true);
+      await trainBriefly(page, 4);
       expect(problems).toEqual([]);
     } finally {
       await context.close();
@@ -195,8 +204,7 @@ describe('the wasm backend without cross-origin isolation', () => {
     });
     try {
       const page = await context.newPage();
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
+      collectProblems(page, problems);
       await emulateCores(page, EMULATED_CORES);
       await page.goto(`${server.url}?${TINY_WASM}#/training`);
       await waitForEngine(page, 170_000);
@@ -206,12 +214,7 @@ describe('the wasm backend without cross-origin isolation', () => {
       expect(chosen).toBe('wasm');
       expect(wasm.reason).toContain('one thread: the page is not cross-origin isolated');
 
-      await button(page, 'Train').click();
-      await waitForStep(page, 4);
-      await button(page, 'Pause').click();
-      const m = await page.evaluate(() => (window as unknown as { gptLab: DebugApi }).gptLab.metrics());
-      expect(m.length).toBeGreaterThan(0);
-      expect(m.every((x) => Number.isFinite(x.trainLoss) && x.trainLoss > 0)).toBe(true);
+      await trainBriefly(page, 4);
       expect(problems).toEqual([]);
     } finally {
       await context.close();

@@ -4,34 +4,13 @@
  * and a preference step run and change the model's output (answers sampled with the same seeds before
  * and after), a comparison run can be stopped, and two comparison runs are overlaid with labels.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { formatPair, SFT_PAIRS } from '../../src/corpus/sft';
-import { closeBrowsers, describeViolations, initSite, openPage, runAxe, siteURL, type Session } from './harness';
-import { button, status, waitForEngine } from './site';
+import { describeViolations, runAxe } from './harness';
+import { button, status, tableCells, tinyWasmPage } from './site';
 
-let s: Session;
-
-beforeAll(async () => {
-  await initSite();
-  s = await openPage({ webgpu: false });
-  await s.page.goto(siteURL('backend=wasm&preset=tiny&seed=1&debug=1', '#/training'));
-  const st = await waitForEngine(s.page);
-  expect(st.backend?.name).toBe('wasm');
-  expect(st.hp?.contextLength).toBe(32);
-});
-
-afterAll(async () => {
-  await s?.close();
-  await closeBrowsers();
-});
-
-/** The rows of a before/after table: [first cell, before, after]. */
-async function tableRows(page: Page, testId: string): Promise<string[][]> {
-  return page
-    .locator(`[data-testid="${testId}"] tbody tr`)
-    .evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('th, td')).map((c) => c.textContent ?? '')));
-}
+const lab = tinyWasmPage('#/training');
 
 async function addPair(page: Page, question: string, answer: string) {
   await page.locator('#sft-question').fill(question);
@@ -41,7 +20,7 @@ async function addPair(page: Page, question: string, answer: string) {
 
 describe('fine-tuning', () => {
   it('refuses a bad pair on its field with a clear message, and keeps nothing of it', async () => {
-    const { page } = s;
+    const { page } = lab();
     const before = await status(page);
 
     await addPair(page, '', 'Ahoy.');
@@ -66,11 +45,11 @@ describe('fine-tuning', () => {
     const after = await status(page);
     expect(after?.step).toBe(before?.step);
     expect(after?.lastSavedStep).toBe(before?.lastSavedStep);
-    s.assertClean('bad pairs');
+    lab().assertClean('bad pairs');
   }, 60_000);
 
   it('runs on the pairs that fit and the reader’s, and changes the answers sampled with the same seed', async () => {
-    const { page } = s;
+    const { page } = lab();
     await addPair(page, 'Hi?', 'Ahoy.');
     await expect.poll(() => page.locator('[data-testid="reader-pairs"] li').count()).toBe(1);
     expect(await page.locator('.field-error').count()).toBe(0);
@@ -91,7 +70,7 @@ describe('fine-tuning', () => {
     const lossAfter = Number(await result.getAttribute('data-loss-after'));
     expect(lossAfter).toBeLessThan(lossBefore);
 
-    const rows = await tableRows(page, 'sft-answers');
+    const rows = await tableCells(page, 'sft-answers');
     expect(rows.length).toBeGreaterThan(1);
     expect(rows[0][0]).toBe('Hi?');
     const changed = rows.filter(([, before, after]) => before !== after);
@@ -101,13 +80,13 @@ describe('fine-tuning', () => {
     );
     expect(changed.length).toBeGreaterThan(0);
     expect((await status(page))?.state).not.toBe('error');
-    s.assertClean('fine-tuning');
+    lab().assertClean('fine-tuning');
   }, 180_000);
 });
 
 describe('a preference step', () => {
   it('learns from the reader’s picks: the margin of the chosen answers grows and the samples change', async () => {
-    const { page } = s;
+    const { page } = lab();
     const prompt = page.locator('#pref-prompt');
     await prompt.fill('');
     await button(page, 'Draw two answers').click();
@@ -127,7 +106,7 @@ describe('a preference step', () => {
     await result.waitFor({ timeout: 120_000 });
     const before = Number(await result.getAttribute('data-margin-before'));
     const after = Number(await result.getAttribute('data-margin-after'));
-    const rows = await tableRows(page, 'pref-samples');
+    const rows = await tableCells(page, 'pref-samples');
     console.log(
       `[e2e] DPO step (wasm, tiny, 3 picks): margin ${before.toFixed(3)} → ${after.toFixed(3)} nats; ` +
         rows.map(([p, b, a]) => `${p}: ${JSON.stringify(b)} → ${JSON.stringify(a)}`).join(' | '),
@@ -136,7 +115,7 @@ describe('a preference step', () => {
     expect(rows).toHaveLength(2); // one prompt, two seeds
     expect(rows.some(([, b, a]) => b !== a)).toBe(true);
     expect(await page.locator('[data-testid="pref-picks"]').textContent()).toMatch(/^No picks yet/);
-    s.assertClean('preference step');
+    lab().assertClean('preference step');
   }, 180_000);
 });
 
@@ -146,7 +125,7 @@ describe('hyperparameters in action', () => {
   }
 
   it('stops a comparison run on Stop and keeps nothing of it', async () => {
-    const { page } = s;
+    const { page } = lab();
     await setRun(page, { learningRate: '0.001', batchSize: '2', width: '16', layers: '1', contextLength: '16', steps: '2000' });
     await button(page, 'Train a comparison run').click();
     await page.locator('.job-progress progress').first().waitFor({ timeout: 30_000 });
@@ -157,7 +136,7 @@ describe('hyperparameters in action', () => {
   }, 120_000);
 
   it('overlays two runs with different learning rates, each labelled by its settings', async () => {
-    const { page } = s;
+    const { page } = lab();
     for (const [i, lr] of ['0.001', '0.01'].entries()) {
       await setRun(page, { learningRate: lr, steps: '20' });
       await button(page, 'Train a comparison run').click();
@@ -176,11 +155,11 @@ describe('hyperparameters in action', () => {
     // The samples of the newest run, early, middle and late.
     const sampleSteps = await page.locator('[data-testid="run-samples"] .side-title').allTextContents();
     expect(sampleSteps).toEqual(['After step 2', 'After step 10', 'After step 20']);
-    s.assertClean('comparison runs');
+    lab().assertClean('comparison runs');
   }, 240_000);
 
   it('shows a real batch, and the page with every widget filled has no axe violation', async () => {
-    const { page } = s;
+    const { page } = lab();
     await button(page, 'Show a batch').click();
     await page.locator('[data-testid="batch-rows"]').waitFor({ timeout: 60_000 });
     const rows = await page.locator('[data-testid="batch-rows"] code').allTextContents();
@@ -190,6 +169,6 @@ describe('hyperparameters in action', () => {
     expect(Number(losses[0])).toBeCloseTo(Math.log((await status(page))!.hp!.vocabSize), 3);
     const violations = await runAxe(page);
     expect(violations, describeViolations(violations)).toEqual([]);
-    s.assertClean('batch and axe');
+    lab().assertClean('batch and axe');
   }, 120_000);
 });
