@@ -5,42 +5,19 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as Comlink from 'comlink';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { resolveHyperparameters, type Hyperparameters } from '../../src/gpt/config';
+import { describe, expect, it } from 'vitest';
+import { type Hyperparameters } from '../../src/gpt/config';
 import { readCheckpoint } from '../../src/engine/checkpoint';
 import { calibrate } from '../../src/engine/calibrate';
 import { Engine, type EngineHost, type EngineOptions } from '../../src/engine/engine';
 import type { BackendRate, EngineApi, EngineEvents, EngineStatus, Metrics, SampleResult } from '../../src/engine/protocol';
-import { disposeRun, saveCheckpoint, startRun, type Run } from '../../src/engine/run';
+import { type Run } from '../../src/engine/run';
 import { MemoryCache, MemoryRunStorage, type KeyValueCache } from '../../src/engine/storage';
-import { loadMobyDick } from '../../scripts/lib/corpus-node';
 import { configureNodeWasm } from '../../scripts/lib/node-backends';
-import { CORPUS_URL, fakeHost, PRETRAINED_URL, TEST_ENGINE_OPTIONS } from './engineFixture';
+import { CORPUS_URL, fakeHost, PRETRAINED_URL, TEST_ENGINE_OPTIONS, liveEngineSuite } from './engineFixture';
 
-const text = loadMobyDick().slice(0, 60_000);
-const tiny: Hyperparameters = resolveHyperparameters('tiny', { batchSize: 2, steps: 500, warmupSteps: 5 });
-
-
-let pretrained: Uint8Array;
-const engines: Engine[] = [];
-
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-  // The "shipped" checkpoint: a tiny model trained 3 steps on the same text.
-  const run = startRun(text, tiny);
-  await run.trainer.run(3);
-  pretrained = await saveCheckpoint(run);
-  disposeRun(run);
-});
-
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.dispose();
-  await tf.setBackend('cpu');
-});
-
-afterAll(() => {
-  expect(tf.memory().numTensors).toBe(0);
-});
+// The "shipped" checkpoint: a tiny model trained 3 steps on the same text.
+const { text, tiny, checkpoint, track } = liveEngineSuite({ chars: 60_000, steps: 500, pretrainSteps: 3 });
 
 class Recorder implements EngineEvents {
   statuses: EngineStatus[] = [];
@@ -61,14 +38,14 @@ class Recorder implements EngineEvents {
 }
 
 function makeHost(storage = new MemoryRunStorage(), cache: KeyValueCache<BackendRate[]> = new MemoryCache()): EngineHost {
-  return fakeHost(text, () => pretrained, storage, cache);
+  return fakeHost(text, checkpoint, storage, cache);
 }
 
 async function startEngine(
   opts: { host?: EngineHost; shared?: Hyperparameters; backend?: 'auto' | 'cpu' | 'wasm'; options?: Partial<EngineOptions> } = {},
 ) {
   const engine = new Engine(opts.host ?? makeHost(), { ...TEST_ENGINE_OPTIONS, ...opts.options });
-  engines.push(engine);
+  track(engine);
   const events = new Recorder();
   const status = await engine.start(
     { backend: opts.backend ?? 'cpu', pretrainedUrl: PRETRAINED_URL, corpusUrl: CORPUS_URL, shared: opts.shared },
@@ -337,10 +314,10 @@ describe('changes refused or applied', () => {
     expect(garbage.status).toEqual(status);
     await expectSameWeights(engine, before);
 
-    const good = await engine.importCheckpoint(pretrained);
+    const good = await engine.importCheckpoint(checkpoint());
     expect(good.error).toBeNull();
     expect(good.status).toMatchObject({ origin: 'imported', step: 3, state: 'idle' });
-    await expectSameWeights(engine, pretrained);
+    await expectSameWeights(engine, checkpoint());
   });
 
   it('resets to the pretrained model or to scratch', async () => {
@@ -348,7 +325,7 @@ describe('changes refused or applied', () => {
     await trainFor(engine, events, 2);
     expect(await engine.reset('scratch')).toMatchObject({ origin: 'scratch', step: 0 });
     expect(await engine.reset('pretrained')).toMatchObject({ origin: 'pretrained', step: 3 });
-    await expectSameWeights(engine, pretrained);
+    await expectSameWeights(engine, checkpoint());
   });
 
   it('samples deterministically with a seed and counts unknown characters', async () => {
@@ -435,7 +412,7 @@ describe('through Comlink', () => {
   it('answers calls and sends events across a message channel, as the worker does', async () => {
     const { port1, port2 } = new MessageChannel();
     const engine = new Engine(makeHost(), TEST_ENGINE_OPTIONS);
-    engines.push(engine);
+    track(engine);
     Comlink.expose(engine, port1);
     const api = Comlink.wrap<EngineApi>(port2);
     const events = new Recorder();

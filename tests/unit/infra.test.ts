@@ -4,16 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/engine/checkpoint';
 import { Engine } from '../../src/engine/engine';
-import type { EngineEvents } from '../../src/engine/protocol';
-import { disposeRun, saveCheckpoint, startRun } from '../../src/engine/run';
-import { MemoryRunStorage } from '../../src/engine/storage';
 import { TAR_BLOCK, writeTar } from '../../src/engine/tar';
-import { parameterCount, resolveHyperparameters, type Hyperparameters } from '../../src/gpt/config';
-import { loadMobyDick } from '../../scripts/lib/corpus-node';
-import { CORPUS_URL, fakeHost, PRETRAINED_URL, TEST_ENGINE_OPTIONS } from './engineFixture';
+import { parameterCount, type Hyperparameters } from '../../src/gpt/config';
+import { TEST_ENGINE_OPTIONS, liveEngineSuite } from './engineFixture';
 
 // ---------------------------------------------------------------------------------------------
 // A ustar reader, from the format's description (not from the writer)
@@ -101,32 +97,7 @@ describe('the tar writer', () => {
 // ---------------------------------------------------------------------------------------------
 // The jobs, on a real engine
 
-const text = loadMobyDick().slice(0, 40_000);
-const tiny: Hyperparameters = resolveHyperparameters('tiny', { batchSize: 4, steps: 10_000, warmupSteps: 5 });
-let pretrained: Uint8Array;
-const engines: Engine[] = [];
-const quiet: EngineEvents = { status() {}, metrics() {}, sample() {} };
-
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-  const run = startRun(text, tiny);
-  pretrained = await saveCheckpoint(run);
-  disposeRun(run);
-});
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.dispose();
-});
-afterAll(() => {
-  expect(tf.memory().numTensors).toBe(0);
-});
-
-async function started(): Promise<Engine> {
-  const engine = new Engine(fakeHost(text, () => pretrained, new MemoryRunStorage()), TEST_ENGINE_OPTIONS);
-  engines.push(engine);
-  const status = await engine.start({ backend: 'cpu', pretrainedUrl: PRETRAINED_URL, corpusUrl: CORPUS_URL }, quiet);
-  expect(status.state).toBe('idle');
-  return engine;
-}
+const { text, tiny, started } = liveEngineSuite({ batchSize: 4 });
 
 async function readerWeights(engine: Engine): Promise<Map<string, number[]>> {
   return engine.runJob('read', async (wb) => {

@@ -4,48 +4,16 @@
  * throws; cancelJob reaches the job; withBackend always comes home.
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { resolveHyperparameters, type Hyperparameters } from '../../src/gpt/config';
+import { describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/engine/checkpoint';
 import { Engine } from '../../src/engine/engine';
-import type { EngineEvents, EngineStatus } from '../../src/engine/protocol';
-import { disposeRun, saveCheckpoint, startRun } from '../../src/engine/run';
+import type { EngineStatus } from '../../src/engine/protocol';
 import { MemoryRunStorage } from '../../src/engine/storage';
 import { JobCancelledError } from '../../src/engine/workbench';
-import { loadMobyDick } from '../../scripts/lib/corpus-node';
 import { configureNodeWasm } from '../../scripts/lib/node-backends';
-import { CORPUS_URL, fakeHost, PRETRAINED_URL, TEST_ENGINE_OPTIONS } from './engineFixture';
+import { liveEngineSuite } from './engineFixture';
 
-const text = loadMobyDick().slice(0, 40_000);
-const tiny: Hyperparameters = resolveHyperparameters('tiny', { batchSize: 2, steps: 10_000, warmupSteps: 5 });
-let pretrained: Uint8Array;
-const engines: Engine[] = [];
-
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-  const run = startRun(text, tiny);
-  pretrained = await saveCheckpoint(run);
-  disposeRun(run);
-});
-
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.dispose();
-  await tf.setBackend('cpu');
-});
-
-afterAll(() => {
-  expect(tf.memory().numTensors).toBe(0);
-});
-
-const quiet: EngineEvents = { status() {}, metrics() {}, sample() {} };
-
-async function started(storage = new MemoryRunStorage()): Promise<Engine> {
-  const engine = new Engine(fakeHost(text, () => pretrained, storage), TEST_ENGINE_OPTIONS);
-  engines.push(engine);
-  const status = await engine.start({ backend: 'cpu', pretrainedUrl: PRETRAINED_URL, corpusUrl: CORPUS_URL }, quiet);
-  expect(status.state).toBe('idle');
-  return engine;
-}
+const { started } = liveEngineSuite();
 
 async function weights(engine: Engine): Promise<Float32Array> {
   return engine.runJob('read', async (wb) => (await wb.run.model.params.get('transformer.wte.weight')!.data()) as Float32Array);

@@ -5,45 +5,13 @@
  * `data: [DONE]`; training pauses while the model answers and trains on afterwards; the output
  * filter cuts the live model's text; the engine leaves no tensor behind.
  */
-import * as tf from '@tensorflow/tfjs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PortMessage } from '../../src/api/port';
 import { Engine } from '../../src/engine/engine';
 import { LIVE_MAX_TOKENS, LIVE_MODEL_ID, type ServeRequest } from '../../src/engine/jobs/serve';
-import type { EngineEvents } from '../../src/engine/protocol';
-import { disposeRun, saveCheckpoint, startRun } from '../../src/engine/run';
-import { resolveHyperparameters, type Hyperparameters } from '../../src/gpt/config';
-import { loadMobyDick } from '../../scripts/lib/corpus-node';
-import { CORPUS_URL, fakeHost, PRETRAINED_URL, TEST_ENGINE_OPTIONS } from './engineFixture';
+import { fakeHost, TEST_ENGINE_OPTIONS, liveEngineSuite } from './engineFixture';
 
-const text = loadMobyDick().slice(0, 40_000);
-const tiny: Hyperparameters = resolveHyperparameters('tiny', { batchSize: 2, steps: 10_000, warmupSteps: 5 });
-let pretrained: Uint8Array;
-const engines: Engine[] = [];
-const quiet: EngineEvents = { status() {}, metrics() {}, sample() {} };
-
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-  const run = startRun(text, tiny);
-  pretrained = await saveCheckpoint(run);
-  disposeRun(run);
-});
-
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.dispose();
-});
-
-afterAll(() => {
-  expect(tf.memory().numTensors).toBe(0);
-});
-
-async function started(): Promise<Engine> {
-  const engine = new Engine(fakeHost(text, () => pretrained), TEST_ENGINE_OPTIONS);
-  engines.push(engine);
-  const status = await engine.start({ backend: 'cpu', pretrainedUrl: PRETRAINED_URL, corpusUrl: CORPUS_URL }, quiet);
-  expect(status.state).toBe('idle');
-  return engine;
-}
+const { text, tiny, checkpoint, started } = liveEngineSuite();
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
 const post = (path: string, body: unknown): ServeRequest => ({
@@ -148,7 +116,7 @@ describe('serve.request', () => {
   });
 
   it('answers 503 with an error object while the engine has no model', async () => {
-    const engine = new Engine(fakeHost(text, () => pretrained), TEST_ENGINE_OPTIONS);
+    const engine = new Engine(fakeHost(text, checkpoint), TEST_ENGINE_OPTIONS);
     const r = await engine.serve.request({ method: 'GET', path: '/v1/models' });
     expect(r.status).toBe(503);
     expect(JSON.parse(r.body).error).toMatchObject({ code: 'model_not_ready', type: 'server_error' });
@@ -203,7 +171,7 @@ describe('serve.handle', () => {
   });
 
   it('answers 503 on the port when the engine has no model', async () => {
-    const engine = new Engine(fakeHost(text, () => pretrained), TEST_ENGINE_OPTIONS);
+    const engine = new Engine(fakeHost(text, checkpoint), TEST_ENGINE_OPTIONS);
     const channel = new MessageChannel();
     const reader = portReader(channel.port1);
     await engine.serve.handle({ method: 'GET', path: '/v1/models' }, channel.port2);

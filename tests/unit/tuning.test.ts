@@ -3,46 +3,12 @@
  * `tiny` preset (context 32): fine-tuning, a preference step, refusals that change nothing, and
  * comparison runs and batches that leave the reader's weights alone.
  */
-import * as tf from '@tensorflow/tfjs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatPair, SFT_PAIRS } from '../../src/corpus/sft';
-import { resolveHyperparameters, type Hyperparameters } from '../../src/gpt/config';
 import { Engine } from '../../src/engine/engine';
-import type { EngineEvents } from '../../src/engine/protocol';
-import { disposeRun, saveCheckpoint, startRun } from '../../src/engine/run';
-import { loadMobyDick } from '../../scripts/lib/corpus-node';
-import { CORPUS_URL, fakeHost, PRETRAINED_URL, TEST_ENGINE_OPTIONS } from './engineFixture';
+import { liveEngineSuite } from './engineFixture';
 
-const text = loadMobyDick().slice(0, 60_000);
-const tiny: Hyperparameters = resolveHyperparameters('tiny', { batchSize: 2, steps: 10_000, warmupSteps: 5 });
-let pretrained: Uint8Array;
-const engines: Engine[] = [];
-
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-  const run = startRun(text, tiny);
-  pretrained = await saveCheckpoint(run);
-  disposeRun(run);
-});
-
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.dispose();
-});
-
-afterAll(() => {
-  expect(tf.memory().numTensors).toBe(0);
-});
-
-const quiet: EngineEvents = { status() {}, metrics() {}, sample() {} };
-
-async function started(): Promise<Engine> {
-  const engine = new Engine(fakeHost(text, () => pretrained), TEST_ENGINE_OPTIONS);
-  engines.push(engine);
-  const status = await engine.start({ backend: 'cpu', pretrainedUrl: PRETRAINED_URL, corpusUrl: CORPUS_URL }, quiet);
-  expect(status.state).toBe('idle');
-  expect(status.hp?.contextLength).toBe(32);
-  return engine;
-}
+const { text, started } = liveEngineSuite({ chars: 60_000 });
 
 /** Every weight of the reader's model, concatenated. */
 async function weights(engine: Engine): Promise<Float32Array> {
