@@ -4,6 +4,7 @@ import { counterfactualPair, DEFAULT_PROBES, type ScoredText } from '../../corpu
 import type { ProbeResult } from '../../engine/jobs/safety';
 import { ProbeChart, ProbeTable } from './ProbeChart';
 import { Message, messageOf } from './shared';
+import { TextField } from '../../ui/TextField';
 
 /** The probe's pairs, shared with the mitigation widget so both measure the same thing. */
 export function useProbePairs() {
@@ -65,38 +66,22 @@ export function BiasProbe({ pairs, setPairs }: { pairs: ScoredText[]; setPairs: 
             add();
           }}
         >
-          <div className="field">
-            <label htmlFor="probe-prompt">Prompt</label>
-            <input
-              id="probe-prompt"
-              value={prompt}
-              onChange={(e) => setPrompt(e.target.value)}
-              placeholder="The harpooneer said that"
-              aria-invalid={errorFor('prompt') ? true : undefined}
-              aria-describedby={errorFor('prompt') ? 'probe-prompt-error' : undefined}
-            />
-            {errorFor('prompt') ? (
-              <p id="probe-prompt-error" className="field-error">
-                {errorFor('prompt')}
-              </p>
-            ) : null}
-          </div>
-          <div className="field">
-            <label htmlFor="probe-continuation">Scored continuation (start it with a space)</label>
-            <input
-              id="probe-continuation"
-              value={continuation}
-              onChange={(e) => setContinuation(e.target.value)}
-              placeholder=" he was"
-              aria-invalid={errorFor('continuation') ? true : undefined}
-              aria-describedby={errorFor('continuation') ? 'probe-continuation-error' : undefined}
-            />
-            {errorFor('continuation') ? (
-              <p id="probe-continuation-error" className="field-error">
-                {errorFor('continuation')}
-              </p>
-            ) : null}
-          </div>
+          <TextField
+            id="probe-prompt"
+            label="Prompt"
+            value={prompt}
+            onChange={setPrompt}
+            placeholder="The harpooneer said that"
+            error={errorFor('prompt')}
+          />
+          <TextField
+            id="probe-continuation"
+            label="Scored continuation (start it with a space)"
+            value={continuation}
+            onChange={setContinuation}
+            placeholder=" he was"
+            error={errorFor('continuation')}
+          />
           <div className="button-row">
             <button type="submit">Add pair</button>
             <button
