@@ -5,9 +5,9 @@ import { FastGPT } from '../gpt/fast/model';
 import type { FlatLayout } from '../gpt/fast/layout';
 import { adamWFlat, sliceFlat } from '../gpt/fast/ops';
 import type { AdamWSettings, MomentArrays } from './adamw';
-import { batchAt, BatchSampler, type Batch, validationStarts } from './data';
+import type { Batch } from './data';
 import { learningRateAt } from './schedule';
-import { runSteps, type StepReport, type TrainerState } from './trainer';
+import { batchTensors, TrainerBase, type StepReport, type TrainerState } from './trainer';
 
 /**
  * AdamW over every parameter at once: θ, m and v live in one flat buffer [θ, m, v] (3P), and a step
@@ -142,34 +142,19 @@ export class FlatAdamW {
  * The fast path's trainer: the same interface and behaviour as `Trainer` (src/train/trainer.ts),
  * over `FastGPT` and `FlatAdamW`. The reference `GPT` it is given keeps owning the parameters,
  * which are written back at every report, at the end of `run`, after `trainStep` and before
- * `evaluate` and `exportState`; between reports training runs on the flat buffer alone.
+ * `exportState`; between reports training, and `evaluate`, run on the flat buffer alone. What it
+ * shares with `Trainer` (sampling, validation batches, the loop, state) is `TrainerBase`.
  */
-export class FastTrainer {
-  readonly model: GPT;
+export class FastTrainer extends TrainerBase<FlatAdamW> {
   readonly fast: FastGPT;
   readonly optimizer: FlatAdamW;
-  readonly hp: Hyperparameters;
-  step = 0;
-  private readonly sampler: BatchSampler;
-  private readonly valBatches: Batch[];
-  private stopRequested = false;
 
   constructor(model: GPT, data: { train: Int32Array; val: Int32Array }, hp: Hyperparameters) {
     const why = FastGPT.unsupported(model.config);
     if (why) throw new Error(why);
-    this.model = model;
-    this.hp = { ...hp };
+    super(model, data, hp);
     this.fast = new FastGPT(model.config);
     this.optimizer = new FlatAdamW(model.params, this.fast.layout, hp);
-    this.sampler = new BatchSampler(data.train, hp.batchSize, hp.contextLength, hp.seed);
-    this.valBatches = validationStarts(data.val.length, hp.batchSize, hp.contextLength).map((starts) =>
-      batchAt(data.val, starts, hp.contextLength),
-    );
-  }
-
-  setLearningRate(lr: number): void {
-    this.hp.learningRate = lr;
-    this.hp.minLearningRate = Math.min(this.hp.minLearningRate, lr);
   }
 
   /**
@@ -180,8 +165,7 @@ export class FastTrainer {
     const lr = learningRateAt(this.step, this.hp);
     const theta = this.optimizer.current();
     const [loss, grads] = tf.tidy(() => {
-      const x = tf.tensor2d(batch.x, [batch.batchSize, batch.contextLength], 'int32');
-      const y = tf.tensor2d(batch.y, [batch.batchSize, batch.contextLength], 'int32');
+      const [x, y] = batchTensors(batch);
       const r = this.fast.lossAndGrads(theta, x, y);
       return [r.loss, r.grads!] as [tf.Scalar, tf.Tensor];
     });
@@ -198,61 +182,31 @@ export class FastTrainer {
     return result;
   }
 
-  /** As `Trainer.run`: losses read back only at reports; parameters written back at each report. */
-  async run(steps: number, onReport?: (r: StepReport) => void | Promise<void>, reportEvery = 10): Promise<void> {
-    this.stopRequested = false;
+  /** As `Trainer.run`, on the flat buffer between reports; parameters written back at each report and at the end. */
+  override async run(steps: number, onReport?: (r: StepReport) => void | Promise<void>, reportEvery = 10): Promise<void> {
     try {
-      await runSteps({
-        steps,
-        reportEvery,
-        onReport,
-        hp: this.hp,
-        step: () => this.stepFlat(this.sampler.next()),
-        stepNumber: () => this.step,
-        stopped: () => this.stopRequested,
-        beforeReport: () => this.optimizer.syncToParams(),
-      });
+      await super.run(steps, onReport, reportEvery);
     } finally {
       this.optimizer.syncToParams();
     }
   }
 
-  stop(): void {
-    this.stopRequested = true;
+  protected override loopSteps() {
+    return {
+      ...super.loopSteps(),
+      step: () => this.stepFlat(this.sampler.next()),
+      beforeReport: () => this.optimizer.syncToParams(),
+    };
   }
 
-  /** Mean loss over the fixed validation batches (the fast forward pass). */
-  async evaluate(): Promise<number> {
+  /** The fast forward pass on the flat buffer, brought up to date once, before the batches. */
+  protected validationLoss() {
     const theta = this.optimizer.current();
-    let total = 0;
-    for (const batch of this.valBatches) {
-      const loss = tf.tidy(
-        () =>
-          this.fast.lossAndGrads(
-            theta,
-            tf.tensor2d(batch.x, [batch.batchSize, batch.contextLength], 'int32'),
-            tf.tensor2d(batch.y, [batch.batchSize, batch.contextLength], 'int32'),
-            true,
-          ).loss,
-      );
-      total += (await loss.data())[0];
-      loss.dispose();
-    }
-    return total / this.valBatches.length;
+    return (x: tf.Tensor2D, y: tf.Tensor2D) => this.fast.lossAndGrads(theta, x, y, true).loss;
   }
 
-  async exportState(): Promise<TrainerState> {
+  override async exportState(): Promise<TrainerState> {
     this.optimizer.syncToParams();
-    return { step: this.step, dataPosition: this.sampler.rng.getState(), moments: await this.optimizer.exportMoments() };
-  }
-
-  importState(state: TrainerState): void {
-    this.optimizer.importMoments(state.moments, state.step);
-    this.sampler.rng.setState(state.dataPosition);
-    this.step = state.step;
-  }
-
-  dispose(): void {
-    this.optimizer.dispose();
+    return super.exportState();
   }
 }

@@ -33,51 +33,55 @@ export interface TrainerState {
   moments: MomentArrays;
 }
 
+/** An optimizer as the trainers share it: its moments saved and restored with a run, and freed. */
+interface SavedOptimizer {
+  exportMoments(): Promise<MomentArrays>;
+  importMoments(moments: MomentArrays, t: number): void;
+  dispose(): void;
+}
+
+/** A batch's inputs and targets as int32 tensors [B, T] (the caller disposes them, or a tidy does). */
+export function batchTensors(batch: Batch): [tf.Tensor2D, tf.Tensor2D] {
+  const shape: [number, number] = [batch.batchSize, batch.contextLength];
+  return [tf.tensor2d(batch.x, shape, 'int32'), tf.tensor2d(batch.y, shape, 'int32')];
+}
+
 /**
- * Runs AdamW steps of `model` on random windows of `train` and measures loss on the fixed
- * validation batches of `val`. One instance per run; `stop()` ends `run` after the current step.
+ * What the reference and the fast trainer share: the run's settings, random windows of `train`, the
+ * fixed validation batches of `val`, the step counter and the stop flag, and the loops over them.
+ * A subclass gives one optimizer step, the loss of a validation batch, and its optimizer.
  */
-export class Trainer {
+export abstract class TrainerBase<O extends SavedOptimizer> {
   readonly model: GPT;
-  readonly optimizer: AdamW;
   readonly hp: Hyperparameters;
+  abstract readonly optimizer: O;
   step = 0;
-  private readonly sampler: BatchSampler;
+  protected readonly sampler: BatchSampler;
   private readonly valBatches: Batch[];
   private stopRequested = false;
 
   constructor(model: GPT, data: { train: Int32Array; val: Int32Array }, hp: Hyperparameters) {
     this.model = model;
     this.hp = { ...hp };
-    this.optimizer = new AdamW(model.params, hp);
     this.sampler = new BatchSampler(data.train, hp.batchSize, hp.contextLength, hp.seed);
     this.valBatches = validationStarts(data.val.length, hp.batchSize, hp.contextLength).map((starts) =>
       batchAt(data.val, starts, hp.contextLength),
     );
   }
 
+  /** One optimizer step on `batch`; returns [loss, gradNorm] as scalars the caller must dispose. */
+  abstract trainStep(batch: Batch): [tf.Scalar, tf.Scalar];
+
+  /**
+   * The mean loss of a validation batch (evaluation mode), as a function made once per evaluation,
+   * outside any tidy (the fast trainer refreshes its flat buffer there), and called inside one.
+   */
+  protected abstract validationLoss(): (x: tf.Tensor2D, y: tf.Tensor2D) => tf.Scalar;
+
   /** Changes the peak learning rate from the next step on (the schedule keeps its shape). */
   setLearningRate(lr: number): void {
     this.hp.learningRate = lr;
     this.hp.minLearningRate = Math.min(this.hp.minLearningRate, lr);
-  }
-
-  /** One optimizer step on `batch`; returns [loss, gradNorm] as scalars the caller must dispose. */
-  trainStep(batch: Batch): [tf.Scalar, tf.Scalar] {
-    const lr = learningRateAt(this.step, this.hp);
-    const seed = mixSeed(this.hp.seed, this.step);
-    const result = tf.tidy(() => {
-      const x = tf.tensor2d(batch.x, [batch.batchSize, batch.contextLength], 'int32');
-      const y = tf.tensor2d(batch.y, [batch.batchSize, batch.contextLength], 'int32');
-      const { value, grads } = tf.variableGrads(
-        () => this.model.loss(x, y, { training: true, dropoutSeed: seed }),
-        [...this.model.params.values()],
-      );
-      const norm = this.optimizer.apply(grads, lr);
-      return [value, norm] as [tf.Scalar, tf.Scalar];
-    });
-    this.step += 1;
-    return result;
   }
 
   /**
@@ -86,15 +90,12 @@ export class Trainer {
    */
   async run(steps: number, onReport?: (r: StepReport) => void | Promise<void>, reportEvery = 10): Promise<void> {
     this.stopRequested = false;
-    await runSteps({
-      steps,
-      reportEvery,
-      onReport,
-      hp: this.hp,
-      step: () => this.trainStep(this.sampler.next()),
-      stepNumber: () => this.step,
-      stopped: () => this.stopRequested,
-    });
+    await runSteps({ steps, reportEvery, onReport, hp: this.hp, ...this.loopSteps() });
+  }
+
+  /** The loop's step and, where the subclass needs one, what runs before each report. */
+  protected loopSteps(): Pick<StepLoop, 'step' | 'stepNumber' | 'stopped' | 'beforeReport'> {
+    return { step: () => this.trainStep(this.sampler.next()), stepNumber: () => this.step, stopped: () => this.stopRequested };
   }
 
   stop(): void {
@@ -103,14 +104,10 @@ export class Trainer {
 
   /** Mean loss over the fixed validation batches. */
   async evaluate(): Promise<number> {
+    const lossOf = this.validationLoss();
     let total = 0;
     for (const batch of this.valBatches) {
-      const loss = tf.tidy(() =>
-        this.model.loss(
-          tf.tensor2d(batch.x, [batch.batchSize, batch.contextLength], 'int32'),
-          tf.tensor2d(batch.y, [batch.batchSize, batch.contextLength], 'int32'),
-        ),
-      );
+      const loss = tf.tidy(() => lossOf(...batchTensors(batch)));
       total += (await loss.data())[0];
       loss.dispose();
     }
@@ -129,6 +126,40 @@ export class Trainer {
 
   dispose(): void {
     this.optimizer.dispose();
+  }
+}
+
+/**
+ * The reference trainer: AdamW steps of `model` (src/gpt/model.ts, tfjs's autograd) on random
+ * windows of `train`, loss measured on the fixed validation batches of `val`. One instance per
+ * run; `stop()` ends `run` after the current step.
+ */
+export class Trainer extends TrainerBase<AdamW> {
+  readonly optimizer: AdamW;
+
+  constructor(model: GPT, data: { train: Int32Array; val: Int32Array }, hp: Hyperparameters) {
+    super(model, data, hp);
+    this.optimizer = new AdamW(model.params, hp);
+  }
+
+  trainStep(batch: Batch): [tf.Scalar, tf.Scalar] {
+    const lr = learningRateAt(this.step, this.hp);
+    const seed = mixSeed(this.hp.seed, this.step);
+    const result = tf.tidy(() => {
+      const [x, y] = batchTensors(batch);
+      const { value, grads } = tf.variableGrads(
+        () => this.model.loss(x, y, { training: true, dropoutSeed: seed }),
+        [...this.model.params.values()],
+      );
+      const norm = this.optimizer.apply(grads, lr);
+      return [value, norm] as [tf.Scalar, tf.Scalar];
+    });
+    this.step += 1;
+    return result;
+  }
+
+  protected validationLoss() {
+    return (x: tf.Tensor2D, y: tf.Tensor2D) => this.model.loss(x, y);
   }
 }
 
