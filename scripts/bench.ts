@@ -21,12 +21,12 @@ import * as tf from '@tensorflow/tfjs';
 import { isPresetName, PRESETS, resolveHyperparameters, type PresetName } from '../src/gpt/config';
 import { BACKEND_NAMES, type BackendName } from '../src/engine/backends';
 import { matmulCeiling } from '../bench/matmul';
-import { benchTrainStep, type BenchPath } from '../bench/trainStep';
-import { checkHyperparameters, fastAgreement } from '../src/gpt/fast/agreement';
-import { agreementRow, describeAgreementRow, describeRatioRow, describeTrainStepRow, ratioRow, trainStepRow, type TrainStepRow } from '../src/bench/rows';
+import type { BenchPath } from '../bench/trainStep';
+import { benchConfig } from '../bench/configRun';
+import { agreementHyperparameters, fastAgreement } from '../src/gpt/fast/agreement';
+import { agreementRow, describeAgreementRow } from '../src/bench/rows';
 import { runBrowserBench } from './lib/browser-bench';
 import { prepareNodeBackend } from './lib/node-backends';
-import { checkBackendMemory } from '../src/engine/run';
 import { parseFlags, parseNumberFlag, runMain, UsageError } from './lib/cli';
 
 /** Moby-Dick's vocabulary: the size every real run has. */
@@ -99,36 +99,27 @@ async function main(): Promise<void> {
       continue;
     }
     if (values.check) {
-      const row = agreementRow({ backend, env: 'node', threads: 1, config: 'tiny' }, await fastAgreement(checkHyperparameters()));
+      const row = agreementRow({ backend, env: 'node', threads: 1, config: 'tiny' }, await fastAgreement(agreementHyperparameters()));
       if (values.json) process.stdout.write(JSON.stringify(row) + '\n');
       else log(describeAgreementRow(row));
     }
     const ceiling = await matmulCeiling();
     log(`  plain matmul: ${ceiling.tried.map((t) => `${t.size}² ${t.gflops.toFixed(1)} GFLOP/s in ${t.seconds.toFixed(2)} s`).join(', ')}`);
     for (const config of configs as PresetName[]) {
-      const hp = resolveHyperparameters(config, { vocabSize: VOCAB_SIZE, ...(batchSize ? { batchSize } : {}) });
-      try {
-        checkBackendMemory(hp);
-      } catch (e) {
+      await benchConfig({
+        config,
+        hp: resolveHyperparameters(config, { vocabSize: VOCAB_SIZE, ...(batchSize ? { batchSize } : {}) }),
+        paths,
+        steps: steps ?? DEFAULT_STEPS[backend],
+        warmup,
+        rowBase: { backend, env: 'node', threads: 1, ceilingGflops: ceiling.gflops, device },
+        emit: (row, line) => (values.json ? process.stdout.write(JSON.stringify(row) + '\n') : log(line)),
         // Printed even with --json: a row that cannot run here is a fact about this backend.
-        process.stderr.write(`${backend} ${config}: skipped: ${(e as Error).message}\n`);
-        continue;
-      }
-      const done = new Map<BenchPath, { row: TrainStepRow; rate: number }>();
-      for (const path of paths) {
-        const r = await benchTrainStep(hp, steps ?? DEFAULT_STEPS[backend], warmup, path);
-        const row = trainStepRow({ path, backend, env: 'node', threads: 1, config, batchSize: hp.batchSize, result: r, ceilingGflops: ceiling.gflops, device });
-        done.set(path, { row, rate: r.tokensPerSecond });
-        if (values.json) process.stdout.write(JSON.stringify(row) + '\n');
-        else log(describeTrainStepRow(row, r.secondsPerStep));
-      }
-      const ref = done.get('reference');
-      const fast = done.get('fast');
-      const ratio = ratioRow(ref?.row, fast?.row, ref && fast ? { reference: ref.rate, fast: fast.rate } : undefined);
-      if (ratio) {
-        if (values.json) process.stdout.write(JSON.stringify(ratio) + '\n');
-        else log(describeRatioRow(ratio));
-      }
+        skipped: (reason) => process.stderr.write(`${backend} ${config}: skipped: ${reason}\n`),
+        failed: (_path, err) => {
+          throw err;
+        },
+      });
     }
     tf.disposeVariables();
   }

@@ -10,10 +10,10 @@ import { probeBackends, useBackend, type BackendName } from '../engine/backends'
 import { resolveHyperparameters } from '../gpt/config';
 import { productThreadsNote, simdKernelsFailure, simdKernelsInstalled } from '../gpt/simd/install';
 import { matmulCeiling } from '../../bench/matmul';
-import { benchTrainStep } from '../../bench/trainStep';
+import { benchConfig } from '../../bench/configRun';
 import type { BenchRequest, StartMessage, WorkerMessage } from './request';
-import { agreementRow, describeAgreementRow, describeRatioRow, describeTrainStepRow, ratioRow, trainStepRow, type BenchEnv, type TrainStepRow } from './rows';
-import { checkHyperparameters, fastAgreement } from '../gpt/fast/agreement';
+import { agreementRow, describeAgreementRow, type BenchEnv, type BenchPathName } from './rows';
+import { agreementHyperparameters, fastAgreement } from '../gpt/fast/agreement';
 
 /** A backend that has not started in this long is reported as skipped. */
 const START_LIMIT_MS = 120_000;
@@ -49,36 +49,29 @@ async function run(request: BenchRequest): Promise<void> {
     if (coresNote != null) device += `, ${coresNote}`;
     log(`\n${device}`);
     if (request.check) {
-      const row = agreementRow({ backend, env, threads, config: 'tiny' }, await fastAgreement(checkHyperparameters()));
+      const row = agreementRow({ backend, env, threads, config: 'tiny' }, await fastAgreement(agreementHyperparameters()));
       post({ type: 'row', row });
       log(describeAgreementRow(row));
     }
     const ceiling = await matmulCeiling();
     log(`  plain matmul: ${ceiling.tried.map((t) => `${t.size}² ${t.gflops.toFixed(1)} GFLOP/s in ${t.seconds.toFixed(2)} s`).join(', ')}`);
     for (const config of request.configs) {
-      const hp = resolveHyperparameters(config, { vocabSize: request.vocabSize, ...(request.batchSize ? { batchSize: request.batchSize } : {}) });
-      const done = new Map<string, { row: TrainStepRow; rate: number }>();
-      for (const path of request.paths) {
-        let r: Awaited<ReturnType<typeof benchTrainStep>>;
-        try {
-          r = await benchTrainStep(hp, request.steps, request.warmup, path);
-        } catch (err) {
-          // One path that cannot run here (the SIMD kernels did not install, say) is reported, and the rest go on.
-          post({ type: 'failed', backend, config, path, reason: err instanceof Error ? err.message : String(err) });
-          continue;
-        }
-        const row = trainStepRow({ path, backend, env, threads, config, batchSize: hp.batchSize, result: r, ceilingGflops: ceiling.gflops, device });
-        done.set(path, { row, rate: r.tokensPerSecond });
-        post({ type: 'row', row });
-        log(describeTrainStepRow(row, r.secondsPerStep));
-      }
-      const ref = done.get('reference');
-      const fast = done.get('fast');
-      const ratio = ratioRow(ref?.row, fast?.row, ref && fast ? { reference: ref.rate, fast: fast.rate } : undefined);
-      if (ratio) {
-        post({ type: 'row', row: ratio });
-        log(describeRatioRow(ratio));
-      }
+      const failed = (path: BenchPathName, reason: string) => post({ type: 'failed', backend, config, path, reason });
+      await benchConfig({
+        config,
+        hp: resolveHyperparameters(config, { vocabSize: request.vocabSize, ...(request.batchSize ? { batchSize: request.batchSize } : {}) }),
+        paths: request.paths,
+        steps: request.steps,
+        warmup: request.warmup,
+        rowBase: { backend, env, threads, ceilingGflops: ceiling.gflops, device },
+        emit: (row, line) => {
+          post({ type: 'row', row });
+          log(line);
+        },
+        skipped: (reason) => request.paths.forEach((path) => failed(path, reason)),
+        // One path that cannot run here (the SIMD kernels did not install, say) is reported, and the rest go on.
+        failed: (path, err) => failed(path, err instanceof Error ? err.message : String(err)),
+      });
     }
     tf.disposeVariables();
   }
