@@ -7,7 +7,7 @@ import { adamWFlat, sliceFlat } from '../gpt/fast/ops';
 import type { AdamWSettings, MomentArrays } from './adamw';
 import type { Batch } from './data';
 import { learningRateAt } from './schedule';
-import { batchTensors, TrainerBase, type StepReport, type TrainerState } from './trainer';
+import { batchTensors, TrainerBase, type TrainerState } from './trainer';
 
 /**
  * AdamW over every parameter at once: θ, m and v live in one flat buffer [θ, m, v] (3P), and a step
@@ -182,21 +182,14 @@ export class FastTrainer extends TrainerBase<FlatAdamW> {
     return result;
   }
 
-  /** As `Trainer.run`, on the flat buffer between reports; parameters written back at each report and at the end. */
-  override async run(steps: number, onReport?: (r: StepReport) => void | Promise<void>, reportEvery = 10): Promise<void> {
-    try {
-      await super.run(steps, onReport, reportEvery);
-    } finally {
-      this.optimizer.syncToParams();
-    }
+  /** Between reports `run` steps on the flat buffer alone... */
+  protected override loopStep(batch: Batch): [tf.Scalar, tf.Scalar] {
+    return this.stepFlat(batch);
   }
 
-  protected override loopSteps() {
-    return {
-      ...super.loopSteps(),
-      step: () => this.stepFlat(this.sampler.next()),
-      beforeReport: () => this.optimizer.syncToParams(),
-    };
+  /** ...and writes the parameters back at each report and at its end. */
+  protected override syncParams(): void {
+    this.optimizer.syncToParams();
   }
 
   /** The fast forward pass on the flat buffer, brought up to date once, before the batches. */

@@ -90,13 +90,29 @@ export abstract class TrainerBase<O extends SavedOptimizer> {
    */
   async run(steps: number, onReport?: (r: StepReport) => void | Promise<void>, reportEvery = 10): Promise<void> {
     this.stopRequested = false;
-    await runSteps({ steps, reportEvery, onReport, hp: this.hp, ...this.loopSteps() });
+    try {
+      await runSteps({
+        steps,
+        reportEvery,
+        onReport,
+        hp: this.hp,
+        step: () => this.loopStep(this.sampler.next()),
+        stepNumber: () => this.step,
+        stopped: () => this.stopRequested,
+        beforeReport: () => this.syncParams(),
+      });
+    } finally {
+      this.syncParams();
+    }
   }
 
-  /** The loop's step and, where the subclass needs one, what runs before each report. */
-  protected loopSteps(): Pick<StepLoop, 'step' | 'stepNumber' | 'stopped' | 'beforeReport'> {
-    return { step: () => this.trainStep(this.sampler.next()), stepNumber: () => this.step, stopped: () => this.stopRequested };
+  /** The step `run` takes between reports: `trainStep` unless the subclass defers work to a report. */
+  protected loopStep(batch: Batch): [tf.Scalar, tf.Scalar] {
+    return this.trainStep(batch);
   }
+
+  /** Brings the model's parameters up to date: before each report of `run` and at its end. */
+  protected syncParams(): void {}
 
   stop(): void {
     this.stopRequested = true;
