@@ -60,10 +60,10 @@ export function wasmMemoryOf(backend: WasmBackendLike): WebAssembly.Memory | nul
 type Attrs = Record<string, number | boolean>;
 
 /**
- * Where the fused product's core runs: `auto` takes our single-threaded SIMD loops, unless tfjs runs
- * its wasm backend with three or more threads (a cross-origin-isolated page on a machine of six or
- * more cores), where the stock 2-D product (XNNPACK, multi-threaded) does the multiply-adds on copies
- * of the operands laid out plainly and ours do the rest (GELU, transposes, ones column, epilogues).
+ * Where the fused product's core runs: `auto` takes our SIMD loops (on tfjs's thread count where the
+ * helper pool of ./pool.ts runs), unless tfjs runs three or more threads and the pool did not start:
+ * then the stock 2-D product (XNNPACK, multi-threaded) does the multiply-adds on copies of the
+ * operands laid out plainly and ours do the rest (GELU, transposes, ones column, epilogues).
  * `stock` and `ours` force a route (tests).
  */
 export type GemmRoute = 'auto' | 'ours' | 'stock';
@@ -146,13 +146,13 @@ export function registerFusedWasmKernels(k: FusedExports, backend: WasmBackendLi
         if (a.transA) k.transpose(aPtr, ptr(aT), K, M, lda);
         else k.copyRows(aPtr, ptr(aT), M, K, lda, K);
         k.copyRows(bPtr, ptr(bT), K, Nb, ldb, Nb);
-        const product = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc({
+        const stockOut = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc({
           inputs: { a: aT, b: bT },
           backend: backend as never,
           attrs: { transposeA: false, transposeB: false },
         }) as tf.TensorInfo;
-        k.copyRows(ptr(product), o, M, Nb, Nb, ldc);
-        for (const t of [aT, bT, product]) backend.disposeData(t.dataId);
+        k.copyRows(ptr(stockOut), o, M, Nb, Nb, ldc);
+        for (const t of [aT, bT, stockOut]) backend.disposeData(t.dataId);
       } else {
         product(aPtr, bPtr, o, M, K, Nb, aRow, aCol, ldb, ldc);
       }

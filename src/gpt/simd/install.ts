@@ -35,7 +35,7 @@ interface KernelArgs {
 
 const REPLACED = ['BatchMatMul', 'Sum'] as const;
 
-let installed: { restore: () => void } | null = null;
+let installed: { restore: () => void; productThreads: number } | null = null;
 
 /** True while our kernels are registered on the wasm backend. */
 export function simdKernelsInstalled(): boolean {
@@ -120,14 +120,13 @@ export async function installSimdKernels(wasmBytes: BufferSource): Promise<() =>
     if (installed == null) return;
     unregisterFused();
     pool?.dispose();
-    productThreads = 1;
     for (const [name, config] of stock) {
       tf.unregisterKernel(name, 'wasm');
       tf.registerKernel(config);
     }
     installed = null;
   };
-  installed = { restore };
+  installed = { restore, productThreads: pool?.threads ?? 1 };
   return restore;
 }
 
@@ -139,7 +138,6 @@ export function isSharedMemory(memory: WebAssembly.Memory): boolean {
 let loader: ((shared: boolean) => Promise<BufferSource>) | null = null;
 let spawnHelper: (() => HelperWorker) | null = null;
 let lastFailure: string | null = null;
-let productThreads = 1;
 let poolFailure: string | null = null;
 
 /**
@@ -149,7 +147,6 @@ let poolFailure: string | null = null;
  * the products then run on the calling thread).
  */
 async function startPool(module: WebAssembly.Module, memory: WebAssembly.Memory, k: FusedExports, backend: WasmBackendLike): Promise<ProductPool | null> {
-  productThreads = 1;
   poolFailure = null;
   const threads = backend.wasm.tfjs?.getThreadsCount?.() ?? 1;
   if (threads < 2 || !isSharedMemory(memory)) return null;
@@ -158,9 +155,7 @@ async function startPool(module: WebAssembly.Module, memory: WebAssembly.Memory,
     return null;
   }
   try {
-    const pool = await startProductPool(module, memory, k.gemm.bind(k), threads - 1, spawnHelper);
-    productThreads = pool.threads;
-    return pool;
+    return await startProductPool(module, memory, k.gemm.bind(k), threads - 1, spawnHelper);
   } catch (err) {
     poolFailure = err instanceof Error ? err.message : String(err);
     return null;
@@ -172,7 +167,7 @@ async function startPool(module: WebAssembly.Module, memory: WebAssembly.Memory,
  * tfjs runs several: for the backend report.
  */
 export function productThreadsNote(): { threads: number; why: string | null } {
-  return { threads: productThreads, why: poolFailure };
+  return { threads: installed?.productThreads ?? 1, why: poolFailure };
 }
 
 /**

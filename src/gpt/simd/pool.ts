@@ -5,10 +5,11 @@
  * kernels (./assembly/fused.ts) run on the thread that calls them. When tfjs runs with N threads,
  * the pool here starts N − 1 workers of our own; each instantiates the same compiled module over
  * tfjs's shared WebAssembly.Memory (kernels-shared.wasm) and waits. A product is then cut into row
- * blocks: the calling thread signals each helper its block through a small SharedArrayBuffer
- * (Atomics.notify), computes the first block itself, and waits for the others (Atomics.wait). The
- * kernel keeps no state of its own in the memory, so instances on several threads do not collide,
- * and each block writes its own rows of C.
+ * blocks: the calling thread posts the job through a small SharedArrayBuffer (Atomics.notify), and
+ * every thread, the caller included, takes blocks by compare-and-swap until none are left; the
+ * caller then waits for the blocks still running (Atomics.wait). The kernel keeps no state of its
+ * own in the memory, so instances on several threads do not collide, and each block writes its own
+ * rows of C.
  *
  * The calling thread must be allowed to block (a worker: the engine's and the benchmark's are);
  * where Atomics.wait is refused (a window's main thread) the wait spins instead.
@@ -21,7 +22,7 @@ const SEQ = 0;
 const TAKE = 1;
 /** Blocks of the current job finished. The caller waits for all of them. */
 const FINISHED = 2;
-/** Nonzero once a helper's block threw. */
+/** Nonzero once a block threw (on a helper or on the caller). */
 const FAILED = 3;
 /** The job: gemm's ten arguments (pointers as unsigned 32-bit values), then rows per block, blocks. */
 const ARGS = 4;
@@ -179,7 +180,7 @@ export async function startProductPool(
       if (waited > SPIN_MS) waitChange(ctl, FINISHED, f, 1000);
     }
     if (Atomics.load(ctl, FAILED) !== 0) {
-      broken = `a product helper failed on a product of ${M}×${K}·${K}×${N}`;
+      broken = `a block of a product of ${M}×${K}·${K}×${N} failed`;
       throw new Error(broken);
     }
   };
@@ -187,8 +188,8 @@ export async function startProductPool(
 }
 
 /**
- * The helper's side: instantiates the module over the shared memory, says it is ready, then runs
- * each job posted to its slot until told to stop. Blocks its thread between jobs (Atomics.wait).
+ * The helper's side: instantiates the module over the shared memory, says it is ready, then takes
+ * blocks of each job posted until told to stop. Blocks its thread between jobs (Atomics.wait).
  */
 export async function serveProducts(start: HelperStart, reply: (r: HelperReply) => void): Promise<void> {
   let gemm: GemmFn;
