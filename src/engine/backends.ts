@@ -57,12 +57,7 @@ export type WasmFileMap = Record<
 
 let wasmPaths: string | WasmFileMap | null = null;
 /** Set by a host that can start tfjs's thread workers (the site build: wasm-paths.vite.ts). */
-let wasmThreadsHost: { ok: true } | { ok: false; why: string } = {
-  ok: false,
-  why: isNodeEnvironment()
-    ? 'tfjs runs its wasm backend on one thread in Node.js'
-    : 'this build cannot start tfjs\'s thread workers',
-};
+let wasmThreadsHost: { ok: true } | { ok: false; why: string } = { ok: false, why: "this build cannot start tfjs's thread workers" };
 /** The thread count asked for with `requestWasmThreads`, or null for tfjs's default. */
 let requestedWasmThreads: number | null = null;
 /** The tfjs-backend-wasm module, once imported (to read the thread count it started with). */
@@ -127,7 +122,7 @@ function wasmStarted(): boolean {
  * Lab's own SIMD kernels (src/gpt/simd), which import it, can run on it.
  */
 function wasmThreadsUnavailable(simd: boolean): string | null {
-  if (isNodeEnvironment()) return 'tfjs runs its wasm backend on one thread in Node.js';
+  if (isNode) return 'tfjs runs its wasm backend on one thread in Node.js';
   if (globalThis.crossOriginIsolated !== true || typeof SharedArrayBuffer === 'undefined') {
     return 'the page is not cross-origin isolated (no COOP/COEP headers), so it has no shared memory for threads';
   }
@@ -157,11 +152,7 @@ function logicalCores(): number {
   return typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
 }
 
-function isNodeEnvironment(): boolean {
-  return typeof process !== 'undefined' && process.versions?.node != null;
-}
-
-const isNode = isNodeEnvironment();
+const isNode = typeof process !== 'undefined' && process.versions?.node != null;
 
 /** Reports on every backend, fastest first. Creates no tfjs backend and allocates no tensor. */
 export async function probeBackends(): Promise<BackendReport[]> {

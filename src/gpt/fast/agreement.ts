@@ -22,7 +22,7 @@ export interface Agreement {
 }
 
 /** The small model `npm run bench -- --check` compares on (every product still spans several row blocks). */
-export function checkHyperparameters(): Hyperparameters {
+export function agreementHyperparameters(): Hyperparameters {
   return resolveHyperparameters('tiny', { vocabSize: 24, batchSize: 3, warmupSteps: 0 });
 }
 
